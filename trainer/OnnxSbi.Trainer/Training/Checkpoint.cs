@@ -1,0 +1,82 @@
+using System.IO.Compression;
+using System.Text.Json;
+using OnnxSbi.Runtime;
+using OnnxSbi.Trainer.Networks;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace OnnxSbi.Trainer.Training;
+
+/// <summary>
+/// One training checkpoint: model parameters, optimizer state, the generator's state and the history,
+/// in one zip written to a temporary file and renamed over the old one, so a kill at any instant
+/// leaves either the previous checkpoint or the new one, never a torn file.
+/// </summary>
+internal static class Checkpoint
+{
+    public static void Save(string path, PosteriorNetwork network, TorchSharp.Modules.OptimizerHelper optimizer, Generator generator, TrainingHistory history)
+    {
+        string full = Path.GetFullPath(path);
+        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        string tmp = full + $".{Environment.ProcessId}.tmp";
+        try
+        {
+            using (var file = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None))
+            {
+                using (var zip = new ZipArchive(file, ZipArchiveMode.Create, leaveOpen: true))
+                {
+                    WriteEntry(zip, "history.json", s => JsonSerializer.Serialize(s, history));
+                    WriteEntry(zip, "model.bin", s => { using var w = new BinaryWriter(s, System.Text.Encoding.UTF8, leaveOpen: true); network.save(w); });
+                    WriteEntry(zip, "optimizer.bin", s => { using var w = new BinaryWriter(s, System.Text.Encoding.UTF8, leaveOpen: true); optimizer.save_state_dict(w); });
+                    WriteEntry(zip, "generator.bin", s =>
+                    {
+                        using var state = generator.get_state();
+                        var bytes = state.data<byte>().ToArray();
+                        s.Write(bytes);
+                    });
+                }
+                file.Flush(flushToDisk: true);
+            }
+            File.Move(tmp, full, overwrite: true);
+        }
+        catch
+        {
+            try { File.Delete(tmp); } catch (IOException) { }
+            throw;
+        }
+    }
+
+    public static TrainingHistory Load(string path, PosteriorNetwork network, TorchSharp.Modules.OptimizerHelper optimizer, Generator generator)
+    {
+        try
+        {
+            using var zip = ZipFile.OpenRead(path);
+            TrainingHistory history = JsonSerializer.Deserialize<TrainingHistory>(ReadEntry(zip, path, "history.json"))
+                ?? throw new OnnxSbiException($"Checkpoint '{path}': history.json is empty.");
+            using (var r = new BinaryReader(new MemoryStream(ReadEntry(zip, path, "model.bin")))) network.load(r);
+            using (var r = new BinaryReader(new MemoryStream(ReadEntry(zip, path, "optimizer.bin")))) optimizer.load_state_dict(r);
+            byte[] g = ReadEntry(zip, path, "generator.bin");
+            using (var state = tensor(g, dtype: ScalarType.Byte)) generator.set_state(state);
+            return history;
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException or JsonException or ArgumentException)
+        {
+            throw new OnnxSbiException($"Checkpoint '{path}' cannot be resumed from: {e.Message} Delete it to start over.", e);
+        }
+    }
+
+    private static void WriteEntry(ZipArchive zip, string name, Action<Stream> write)
+    {
+        using var s = zip.CreateEntry(name, CompressionLevel.Fastest).Open();
+        write(s);
+    }
+
+    private static byte[] ReadEntry(ZipArchive zip, string path, string name)
+    {
+        var entry = zip.GetEntry(name) ?? throw new InvalidDataException($"entry '{name}' is missing.");
+        using var s = entry.Open();
+        using var ms = new MemoryStream();
+        s.CopyTo(ms);
+        return ms.ToArray();
+    }
+}
