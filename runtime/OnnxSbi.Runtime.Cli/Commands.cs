@@ -1,0 +1,170 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using OnnxSbi.Contracts.Manifest;
+
+namespace OnnxSbi.Runtime.Cli;
+
+/// <summary>The verbs of the <c>onnxsbi</c> command.</summary>
+internal static partial class Commands
+{
+    public const string Usage = """
+        onnxsbi — posterior sampling from OnnxSbi bundles (ONNX Runtime, no Python, no TorchSharp)
+
+        Verbs:
+          sample    --model PATH (--condition NAME=V1,V2 … | --conditions-file F.csv) --num-samples N
+                    [--seed S] [--method euler|rk4|dopri5|tsit5] [--steps K] [--atol A] [--rtol R]
+                    [--provider cpu|cuda] [--threads T] [--chunk-size R] --out draws.csv|draws.npy
+          log-prob  --model PATH (--condition NAME=V1,V2 … | --conditions-file F.csv) --theta-file F.csv
+                    [--provider cpu|cuda] [--threads T] --out logprob.csv
+          inspect   PATH
+        Run 'onnxsbi VERB --help' for details. README.md documents every flag with an example.
+        """;
+
+    private static readonly string[] RuntimeFlags = ["provider", "threads", "chunk-size"];
+
+    public static int Run(string verb, string[] args, CancellationToken ct)
+    {
+        if (args.Contains("--help") || args.Contains("-h"))
+        {
+            Console.WriteLine(Usage);
+            return 0;
+        }
+        return verb switch
+        {
+            "sample" => Sample(args, ct),
+            "log-prob" => LogProb(args),
+            "inspect" => Inspect(args),
+            _ => RunMore(verb, args, ct),
+        };
+    }
+
+    private static partial int RunMore(string verb, string[] args, CancellationToken ct);
+
+    private static RuntimeOptions ParseRuntime(CliArgs a)
+    {
+        string provider = a.Get("provider") ?? "cpu";
+        return new RuntimeOptions
+        {
+            Provider = provider.ToLowerInvariant() switch
+            {
+                "cpu" => ExecutionProvider.Cpu,
+                "cuda" or "gpu" => ExecutionProvider.Cuda,
+                _ => throw new UsageException($"--provider must be 'cpu' or 'cuda'; got '{provider}'."),
+            },
+            IntraOpThreads = a.Int("threads", 0, 1024) ?? 0,
+            ChunkSize = a.Int("chunk-size", 0, 1 << 24) ?? 0,
+        };
+    }
+
+    private static ArrayBatch ParseConditions(CliArgs a, PosteriorModel model, out bool many)
+    {
+        var specs = model.Manifest.ConditionVariables;
+        if (a.Has("conditions-file"))
+        {
+            if (a.Has("condition")) throw new UsageException("Give either --condition or --conditions-file, not both.");
+            many = true;
+            return DataFiles.ReadCsv(a.Require("conditions-file"), specs, "conditions");
+        }
+        many = false;
+        var assignments = a.GetAll("condition");
+        if (assignments.Count == 0)
+            throw new UsageException($"Give the observation with --condition, e.g. {string.Join(" ", specs.Select(s => $"--condition {s.Name}={string.Join(",", Enumerable.Repeat("0", (int)s.Shape.Aggregate(1L, (p, d) => p * d)))}"))}, or a --conditions-file.");
+        return DataFiles.FromAssignments(assignments, specs);
+    }
+
+    private static int Sample(string[] args, CancellationToken ct)
+    {
+        var a = new CliArgs("sample", args,
+            ["model", "condition", "conditions-file", "num-samples", "seed", "method", "steps", "atol", "rtol", "out", .. RuntimeFlags], []);
+        string output = a.Require("out");
+        if (!output.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) && !output.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
+            throw new UsageException($"--out must end in .csv or .npy; got '{output}'.");
+        int n = a.Int("num-samples", int.MinValue, int.MaxValue) ?? throw new UsageException("'sample': missing required option '--num-samples'.");
+        var options = new SamplingOptions
+        {
+            Seed = a.ULong("seed") ?? 1,
+            Method = a.Get("method"),
+            Steps = a.Int("steps"),
+            Atol = a.Double("atol"),
+            Rtol = a.Double("rtol"),
+        };
+        using var model = PosteriorModel.Load(a.Require("model"), ParseRuntime(a));
+        var conditions = ParseConditions(a, model, out bool many);
+        var clock = Stopwatch.StartNew();
+        var draws = model.Sample(conditions, n, options, ct);
+        clock.Stop();
+        foreach (string w in draws.Warnings) Console.Error.WriteLine($"warning: {w}");
+        DataFiles.WriteDraws(output, draws, many);
+        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{draws.NumConditions} condition(s) × {draws.NumDraws} draws in {clock.Elapsed.TotalMilliseconds:F1} ms ({model.Provider}) → {output}"));
+        return 0;
+    }
+
+    private static int LogProb(string[] args)
+    {
+        var a = new CliArgs("log-prob", args, ["model", "condition", "conditions-file", "theta-file", "out", .. RuntimeFlags], []);
+        string output = a.Require("out");
+        using var model = PosteriorModel.Load(a.Require("model"), ParseRuntime(a));
+        var conditions = ParseConditions(a, model, out _);
+        var theta = DataFiles.ReadCsv(a.Require("theta-file"), model.Manifest.InferenceVariables, "theta");
+        double[] lp = model.LogProb(theta, conditions);
+        DataFiles.WriteAtomically(output, s =>
+        {
+            using var w = new StreamWriter(s, new UTF8Encoding(false));
+            w.WriteLine("log_prob");
+            foreach (double v in lp) w.WriteLine(v.ToString("R", CultureInfo.InvariantCulture));
+        });
+        Console.Error.WriteLine($"{lp.Length} log densities → {output}");
+        return 0;
+    }
+
+    private static int Inspect(string[] args)
+    {
+        var a = new CliArgs("inspect", args, [], []);
+        if (a.Positional.Count != 1) throw new UsageException("'inspect' takes one bundle path: onnxsbi inspect PATH.");
+        using var model = PosteriorModel.Load(a.Positional[0]);
+        Console.WriteLine(Describe(model));
+        return 0;
+    }
+
+    internal static string Describe(PosteriorModel model)
+    {
+        var m = model.Manifest;
+        var inv = CultureInfo.InvariantCulture;
+        var sb = new StringBuilder();
+        sb.AppendLine($"bundle:      {model.SourcePath}");
+        sb.AppendLine($"schema:      {m.SchemaVersion}, produced by {m.Producer?.Name} {m.Producer?.Version} at {m.Producer?.CreatedUtc}");
+        sb.AppendLine($"description: {m.Description}");
+        sb.AppendLine($"network:     {m.Family}");
+        sb.AppendLine($"parameters:  {string.Join(", ", m.InferenceVariables.Select(v => $"{v.Name} [{string.Join(", ", v.Shape)}]"))}  (network D = {m.InferenceDim})");
+        sb.AppendLine($"conditions:  {string.Join(", ", m.ConditionVariables.Select(v => $"{v.Name} [{string.Join(", ", v.Shape)}]"))}  (network C = {m.ConditionDim})");
+        sb.AppendLine($"graphs:      {string.Join(", ", m.Graphs.Select(g => $"{g.Role} ({g.Path})"))}");
+        switch (m.SamplerCase)
+        {
+            case BundleManifest.SamplerOneofCase.FlowMatching:
+                var f = m.FlowMatching;
+                sb.AppendLine(string.Create(inv, $"sampler:     ODE {f.DefaultMethod}, steps {f.DefaultSteps} (fixed-step methods), atol {f.Atol:G3}, rtol {f.Rtol:G3}, min steps {f.MinSteps}, max steps {f.MaxSteps}"));
+                break;
+            case BundleManifest.SamplerOneofCase.Consistency:
+                var c = m.Consistency;
+                sb.AppendLine(string.Create(inv, $"sampler:     multistep consistency, default steps {c.DefaultSteps}; T = {c.MaxTime:G4}, eps = {c.Eps:G4}, sigma2 = {c.Sigma2:G4}, s0 = {c.S0}, s1 = {c.S1}, rho = {c.Rho}, total steps {c.TotalSteps}"));
+                sb.AppendLine($"             discretizations seen in training: {string.Join(", ", c.TrainedDiscretizations)}");
+                break;
+            case BundleManifest.SamplerOneofCase.CouplingFlow:
+                sb.AppendLine($"sampler:     one pass of the inverse flow ({m.CouplingFlow.Transform}, depth {m.CouplingFlow.Depth}); exact log density available");
+                break;
+        }
+        if (m.Training is { } t)
+        {
+            sb.AppendLine(string.Create(inv, $"training:    {t.Mode}, {t.Epochs} epochs, {t.OptimizerSteps} steps, {t.NumSimulations} simulations/epoch, {t.Seconds:F1} s"));
+            if (t.Loss.Count > 0) sb.AppendLine(string.Create(inv, $"losses:      final loss {t.Loss[^1]:G5}, final validation loss {(t.ValLoss.Count > 0 ? t.ValLoss[^1] : double.NaN):G5}"));
+        }
+        if (m.Metrics.Count > 0)
+        {
+            sb.AppendLine("metrics:");
+            foreach (var (k, v) in m.Metrics.OrderBy(p => p.Key, StringComparer.Ordinal)) sb.AppendLine(string.Create(inv, $"  {k,-28} {v:G5}"));
+        }
+        return sb.ToString().TrimEnd();
+    }
+}

@@ -1,0 +1,216 @@
+using System.Numerics.Tensors;
+using OnnxSbi.Contracts.Manifest;
+
+namespace OnnxSbi.Runtime.Sampling;
+
+/// <summary>
+/// Draws network-space samples θ [conditions·draws, D] for adapted conditions [conditions, C].
+/// Work is split into blocks of at most <see cref="ChunkSize"/> rows, each with its own noise stream
+/// (seed, block index), so results depend only on the seed and the chunk size.
+/// </summary>
+internal abstract class NetworkSampler : IDisposable
+{
+    protected NetworkSampler(int inferenceDim, int conditionDim, int chunkSize)
+    {
+        D = inferenceDim;
+        C = conditionDim;
+        ChunkSize = chunkSize;
+    }
+
+    protected int D { get; }
+
+    protected int C { get; }
+
+    public int ChunkSize { get; }
+
+    /// <summary>Checks the per-call options against this family before any work starts; returns warnings.</summary>
+    public virtual IReadOnlyList<string> Check(SamplingOptions options) => [];
+
+    public void Sample(float[] conditions, int numConditions, int draws, float[] destination, SamplingOptions options, CancellationToken ct)
+    {
+        long total = (long)numConditions * draws;
+        int blocks = (int)((total + ChunkSize - 1) / ChunkSize);
+        for (int b = 0; b < blocks; b++)
+        {
+            ct.ThrowIfCancellationRequested();
+            long first = (long)b * ChunkSize;
+            int rows = (int)Math.Min(ChunkSize, total - first);
+            SampleBlock(conditions, draws, first, rows, destination.AsSpan((int)(first * D), rows * D), new NormalGenerator(NoiseSeed(options.Seed, (ulong)b)), options, ct);
+        }
+    }
+
+    /// <summary>Samples rows [first, first + rows) into <paramref name="destination"/>.</summary>
+    protected abstract void SampleBlock(float[] conditions, int draws, long first, int rows, Span<float> destination, NormalGenerator noise, SamplingOptions options, CancellationToken ct);
+
+    /// <summary>Copies the condition row of every sample row of the block into <paramref name="target"/>.</summary>
+    protected void FillConditions(float[] conditions, int draws, long first, int rows, float[] target)
+    {
+        if (C == 0) return;
+        for (int r = 0; r < rows; r++)
+        {
+            long condition = (first + r) / draws;
+            conditions.AsSpan((int)(condition * C), C).CopyTo(target.AsSpan(r * C, C));
+        }
+    }
+
+    private static ulong NoiseSeed(ulong seed, ulong block) => unchecked(seed * 0x9E3779B97F4A7C15UL ^ (block + 1) * 0xBF58476D1CE4E5B9UL);
+
+    public abstract void Dispose();
+}
+
+/// <summary>Flow matching: integrates the exported velocity field from noise (t = 0) to data (t = 1).</summary>
+internal sealed class FlowMatchingSampler : NetworkSampler
+{
+    private readonly OnnxFunction velocity;
+    private readonly FlowMatchingSampler_Defaults defaults;
+
+    public FlowMatchingSampler(OnnxFunction velocity, FlowMatchingSampler_Defaults defaults, int d, int c, int chunk) : base(d, c, chunk)
+    {
+        this.velocity = velocity;
+        this.defaults = defaults;
+    }
+
+    public IntegratorOptions Resolve(SamplingOptions o)
+    {
+        var kind = IntegratorKinds.Parse(o.Method ?? defaults.Method);
+        return new IntegratorOptions(kind, o.Steps ?? defaults.Steps, o.Atol ?? defaults.Atol, o.Rtol ?? defaults.Rtol, defaults.MinSteps, defaults.MaxSteps);
+    }
+
+    public override IReadOnlyList<string> Check(SamplingOptions options)
+    {
+        var resolved = Resolve(options);
+        if (resolved.Steps <= 0) throw new InvalidRequestException($"Steps must be positive; got {resolved.Steps}.");
+        if (!(resolved.Atol > 0) || !(resolved.Rtol > 0)) throw new InvalidRequestException($"Tolerances must be positive; got atol={resolved.Atol}, rtol={resolved.Rtol}.");
+        return [];
+    }
+
+    protected override void SampleBlock(float[] conditions, int draws, long first, int rows, Span<float> destination, NormalGenerator noise, SamplingOptions options, CancellationToken ct)
+    {
+        using var eval = velocity.Rent(rows);
+        FillConditions(conditions, draws, first, rows, eval.Inputs[2]);
+        noise.Fill(destination);
+        var integrator = new OdeIntegrator(Resolve(options), rows * D);
+        integrator.Integrate(new VelocityField(eval), destination, 0f, 1f, ct);
+    }
+
+    public override void Dispose() => velocity.Dispose();
+
+    /// <summary>dθ/dt = v(θ, t, c) through one bound ONNX evaluation; allocation-free.</summary>
+    private sealed class VelocityField(OnnxFunction.Evaluation eval) : IOdeSystem
+    {
+        public void Evaluate(float t, ReadOnlySpan<float> state, Span<float> derivative)
+        {
+            state.CopyTo(eval.Inputs[0]);
+            eval.Inputs[1].AsSpan().Fill(t);
+            eval.Run();
+            eval.Outputs[0].AsSpan().CopyTo(derivative);
+        }
+    }
+}
+
+/// <summary>The flow matching integrator defaults recorded in a bundle.</summary>
+internal sealed record FlowMatchingSampler_Defaults(string Method, int Steps, double Atol, double Rtol, int MinSteps, int MaxSteps)
+{
+    public static FlowMatchingSampler_Defaults From(FlowMatchingSampler? m) => new(
+        string.IsNullOrEmpty(m?.DefaultMethod) ? "tsit5" : m!.DefaultMethod,
+        m?.DefaultSteps > 0 ? m.DefaultSteps : 100,
+        m?.Atol > 0 ? m.Atol : 1e-6,
+        m?.Rtol > 0 ? m.Rtol : 1e-4,
+        m?.MinSteps > 0 ? m.MinSteps : 50,
+        m?.MaxSteps > 0 ? m.MaxSteps : 10_000);
+}
+
+/// <summary>
+/// Multistep consistency sampling (Song et al. 2023, Alg. 1): θ = T·z, θ ← f(θ, T), then for each
+/// time t_n of a decreasing ρ-spaced grid, θ ← f(θ + √(t_n² − ε²)·ξ, t_n) with fresh noise ξ.
+/// </summary>
+internal sealed class ConsistencySampler : NetworkSampler
+{
+    private readonly OnnxFunction consistency;
+    private readonly OnnxSbi.Contracts.Manifest.ConsistencySampler spec;
+
+    public ConsistencySampler(OnnxFunction consistency, OnnxSbi.Contracts.Manifest.ConsistencySampler spec, int d, int c, int chunk) : base(d, c, chunk)
+    {
+        this.consistency = consistency;
+        this.spec = spec;
+    }
+
+    public int Steps(SamplingOptions o) => o.Steps ?? (spec.DefaultSteps > 0 ? spec.DefaultSteps : 10);
+
+    public override IReadOnlyList<string> Check(SamplingOptions options)
+    {
+        int steps = Steps(options);
+        if (steps < 1 || steps > 10_000) throw new InvalidRequestException($"Consistency steps must be in [1, 10000]; got {steps}.");
+        if (spec.TrainedDiscretizations.Count > 0 && steps > spec.TrainedDiscretizations.Max())
+            return [$"{steps} consistency steps exceed the finest discretization seen in training (N = {spec.TrainedDiscretizations.Max()}); draws may be degraded."];
+        return [];
+    }
+
+    /// <summary>The sampling grid, decreasing from T to ε: t_i = (ε^(1/ρ) + i/(N−1)·(T^(1/ρ) − ε^(1/ρ)))^ρ (Karras et al. 2022).</summary>
+    public static float[] TimeGrid(int steps, double maxTime, double eps, double rho)
+    {
+        var grid = new float[steps];
+        if (steps == 1) { grid[0] = (float)maxTime; return grid; }
+        double a = Math.Pow(eps, 1 / rho), b = Math.Pow(maxTime, 1 / rho);
+        for (int i = 0; i < steps; i++)
+            grid[steps - 1 - i] = (float)Math.Pow(a + (double)i / (steps - 1) * (b - a), rho);
+        return grid;
+    }
+
+    protected override void SampleBlock(float[] conditions, int draws, long first, int rows, Span<float> destination, NormalGenerator noise, SamplingOptions options, CancellationToken ct)
+    {
+        using var eval = consistency.Rent(rows);
+        FillConditions(conditions, draws, first, rows, eval.Inputs[2]);
+        float[] grid = TimeGrid(Steps(options), spec.MaxTime, spec.Eps, spec.Rho > 0 ? spec.Rho : 7);
+        var theta = eval.Inputs[0].AsSpan();
+        noise.Fill(theta);
+        TensorPrimitives.Multiply(theta, grid[0], theta);
+        float eps = (float)spec.Eps;
+        for (int n = 0; n < grid.Length; n++)
+        {
+            ct.ThrowIfCancellationRequested();
+            if (n > 0)
+            {
+                // θ + √(t_n² − ε²)·ξ, written straight into the bound input from the last output.
+                float scale = MathF.Sqrt(MathF.Max(grid[n] * grid[n] - eps * eps, 0f));
+                noise.Fill(theta);
+                TensorPrimitives.MultiplyAdd(theta, scale, eval.Outputs[0], theta);
+            }
+            eval.Inputs[1].AsSpan().Fill(grid[n]);
+            eval.Run();
+        }
+        eval.Outputs[0].AsSpan().CopyTo(destination);
+    }
+
+    public override void Dispose() => consistency.Dispose();
+}
+
+/// <summary>Coupling flow: one pass of the inverse graph z → θ, with z ~ N(0, I).</summary>
+internal sealed class CouplingSampler : NetworkSampler
+{
+    private readonly OnnxFunction inverse;
+
+    public CouplingSampler(OnnxFunction inverse, OnnxFunction forward, int d, int c, int chunk) : base(d, c, chunk)
+    {
+        this.inverse = inverse;
+        Forward = forward;
+    }
+
+    /// <summary>The forward graph θ → (z, log|det J|), for densities.</summary>
+    public OnnxFunction Forward { get; }
+
+    protected override void SampleBlock(float[] conditions, int draws, long first, int rows, Span<float> destination, NormalGenerator noise, SamplingOptions options, CancellationToken ct)
+    {
+        using var eval = inverse.Rent(rows);
+        FillConditions(conditions, draws, first, rows, eval.Inputs[1]);
+        noise.Fill(eval.Inputs[0]);
+        eval.Run();
+        eval.Outputs[0].AsSpan().CopyTo(destination);
+    }
+
+    public override void Dispose()
+    {
+        inverse.Dispose();
+        Forward.Dispose();
+    }
+}

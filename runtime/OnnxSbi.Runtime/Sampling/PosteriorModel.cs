@@ -1,0 +1,298 @@
+using Microsoft.ML.OnnxRuntime;
+using OnnxSbi.Contracts.Manifest;
+using OnnxSbi.Runtime.Adapters;
+using OnnxSbi.Runtime.Bundles;
+using OnnxSbi.Runtime.Sampling;
+
+namespace OnnxSbi.Runtime;
+
+/// <summary>
+/// A trained amortized posterior loaded from a <c>.onnxsbi</c> bundle: draws posterior samples (and,
+/// for coupling flows, exact log densities) in the user's variable names and units. One instance is
+/// thread-safe and meant to be shared by all callers; it owns ONNX Runtime sessions, so dispose it
+/// when done.
+/// </summary>
+/// <example>
+/// <code>
+/// using var posterior = PosteriorModel.Load("models/two_moons/flow_matching.onnxsbi");
+/// var x = new ArrayBatch(1).Set("x", [0.0, 0.0], 2);
+/// PosteriorDraws draws = posterior.Sample(x, numDraws: 3000, new SamplingOptions { Seed = 1 });
+/// double[] theta = draws["theta"]; // [1, 3000, 2]
+/// </code>
+/// </example>
+public sealed class PosteriorModel : IDisposable
+{
+    private readonly NetworkSampler sampler;
+    private readonly Adapter adapter;
+    private bool disposed;
+
+    private readonly long maxDraws;
+
+    private PosteriorModel(string path, BundleManifest manifest, Adapter adapter, NetworkSampler sampler, ExecutionProvider provider, long maxDraws)
+    {
+        this.maxDraws = maxDraws;
+        SourcePath = path;
+        Manifest = manifest;
+        this.adapter = adapter;
+        this.sampler = sampler;
+        Provider = provider;
+    }
+
+    /// <summary>The bundle file the model came from.</summary>
+    public string SourcePath { get; }
+
+    /// <summary>The bundle's manifest: variables, network family, sampler defaults, training record, metrics.</summary>
+    public BundleManifest Manifest { get; }
+
+    /// <summary>The execution provider actually in use (CPU when CUDA was asked for but unavailable and fallback is on).</summary>
+    public ExecutionProvider Provider { get; }
+
+    /// <summary>Rows per network evaluation.</summary>
+    public int ChunkSize => sampler.ChunkSize;
+
+    /// <summary>Whether <see cref="LogProb"/> is available (coupling flows).</summary>
+    public bool HasDensity => sampler is CouplingSampler;
+
+    /// <summary>Loads a bundle, validating it completely before any session is created.</summary>
+    /// <exception cref="BundleFormatException">The file is missing, corrupt or inconsistent.</exception>
+    public static PosteriorModel Load(string path, RuntimeOptions? options = null)
+    {
+        options ??= new RuntimeOptions();
+        options.Validate();
+        var contents = BundleReader.Read(path);
+        var manifest = contents.Manifest;
+        Adapter adapter;
+        try
+        {
+            adapter = Adapter.FromSpec(manifest.Adapter ?? new AdapterSpec());
+        }
+        catch (OnnxSbiException e)
+        {
+            throw new BundleFormatException(path, $"the manifest's adapter is invalid: {e.Message}", e);
+        }
+        var hints = manifest.RuntimeHints;
+        int chunk = options.ChunkSize > 0 ? options.ChunkSize : hints?.ChunkSize > 0 ? hints.ChunkSize : 512;
+        int threads = options.IntraOpThreads > 0 ? options.IntraOpThreads : hints?.IntraOpThreads ?? 0;
+        bool spinning = options.AllowSpinning ?? (hints is null || hints.ChunkSize == 0 || hints.AllowSpinning);
+        var provider = options.Provider;
+        var created = new List<OnnxFunction>();
+        try
+        {
+            OnnxFunction Function(string role, (string, int)[] inputs, (string, int)[] outputs)
+            {
+                var (session, actual) = Sessions.Create(path, contents.Graphs[role], provider, options.DeviceId, options.FallbackToCpu, threads, spinning);
+                provider = actual;
+                var f = new OnnxFunction(session, inputs, outputs);
+                created.Add(f);
+                return f;
+            }
+            int d = manifest.InferenceDim, c = manifest.ConditionDim;
+            NetworkSampler sampler = manifest.Family switch
+            {
+                NetworkFamily.FlowMatching => new FlowMatchingSampler(
+                    Function(GraphRoles.Velocity, [("theta_t", d), ("t", 1), ("conditions", c)], [("velocity", d)]),
+                    FlowMatchingSampler_Defaults.From(manifest.FlowMatching), d, c, chunk),
+                NetworkFamily.ConsistencyModel => new Sampling.ConsistencySampler(
+                    Function(GraphRoles.Consistency, [("theta_t", d), ("t", 1), ("conditions", c)], [("theta", d)]),
+                    manifest.Consistency ?? throw new BundleFormatException(path, "a consistency bundle's manifest has no 'consistency' sampler parameters."),
+                    d, c, chunk),
+                NetworkFamily.CouplingFlow => new CouplingSampler(
+                    Function(GraphRoles.Inverse, [("z", d), ("conditions", c)], [("theta", d)]),
+                    Function(GraphRoles.Forward, [("theta", d), ("conditions", c)], [("z", d), ("log_det", 0)]),
+                    d, c, chunk),
+                _ => throw new BundleFormatException(path, $"unsupported network family {manifest.Family}."),
+            };
+            return new PosteriorModel(path, manifest, adapter, sampler, provider, options.MaxDrawsPerCall);
+        }
+        catch
+        {
+            foreach (var f in created) f.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Draws <paramref name="numDraws"/> posterior samples for each row of <paramref name="conditions"/>
+    /// (one observation, or a batch of many) in one call. Everything is validated before any native
+    /// call: unknown or missing condition names, shapes, non-finite values and draw counts.
+    /// </summary>
+    /// <param name="conditions">The observed variables, named as in training (e.g. "x" [rows, 2]).</param>
+    /// <param name="numDraws">Draws per condition row, at least 1.</param>
+    /// <param name="options">Seed and sampler settings; unset values take the bundle's defaults.</param>
+    /// <param name="cancellationToken">Checked between solver steps and row blocks.</param>
+    /// <returns>Draws in the user's variables and units, shape [conditions, draws, …].</returns>
+    /// <exception cref="NonFiniteDrawsException">The network produced NaN or infinite draws.</exception>
+    public PosteriorDraws Sample(ArrayBatch conditions, int numDraws, SamplingOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        options ??= new SamplingOptions();
+        float[] adapted = PrepareConditions(conditions);
+        int m = conditions.Rows;
+        CheckDrawCount(m, numDraws);
+        var warnings = sampler.Check(options);
+        int d = Manifest.InferenceDim;
+        long total = (long)m * numDraws;
+        var network = new float[total * d];
+        sampler.Sample(adapted, m, numDraws, network, options, cancellationToken);
+
+        long bad = 0;
+        int firstBad = -1;
+        for (long r = 0; r < total; r++)
+        {
+            var row = network.AsSpan((int)(r * d), d);
+            foreach (float v in row)
+            {
+                if (float.IsFinite(v)) continue;
+                bad++;
+                if (firstBad < 0) firstBad = (int)(r / numDraws);
+                break;
+            }
+        }
+        if (bad > 0) throw new NonFiniteDrawsException(SourcePath, bad, total, firstBad);
+
+        var values = new double[network.Length];
+        for (int i = 0; i < network.Length; i++) values[i] = network[i];
+        var batch = new ArrayBatch((int)total).Set(Adapter.InferenceVariables, values, d);
+        var user = adapter.Inverse(batch);
+        return new PosteriorDraws(m, numDraws, user, warnings);
+    }
+
+    /// <summary>
+    /// The exact log posterior density log q(θ | x) in the user's units (the adapter's log-Jacobian
+    /// included), for each row of <paramref name="theta"/> paired with the same row of
+    /// <paramref name="conditions"/>, or with its single row when it has one. Coupling flows only.
+    /// </summary>
+    public double[] LogProb(ArrayBatch theta, ArrayBatch conditions)
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        if (sampler is not CouplingSampler coupling)
+            throw new InvalidRequestException($"Model '{SourcePath}' is a {Manifest.Family} model, which has no tractable density; log-prob needs a coupling flow.");
+        CheckVariables(theta, Manifest.InferenceVariables, "inference variable");
+        int n = theta.Rows;
+        if (conditions.Rows != n && conditions.Rows != 1)
+            throw new ShapeMismatchException("conditions", $"[{n}, …] or [1, …] (one per theta row, or one shared)", $"[{conditions.Rows}, …]");
+        float[] adaptedConditions = PrepareConditions(conditions);
+        var adaptedTheta = adapter.Forward(theta.Clone());
+        double[] networkTheta = adaptedTheta.Get(Adapter.InferenceVariables);
+        double[] logJacobian = adapter.LogDetJacobian(theta);
+        int d = Manifest.InferenceDim, c = Manifest.ConditionDim;
+        var result = new double[n];
+        int chunk = coupling.ChunkSize;
+        for (int first = 0; first < n; first += chunk)
+        {
+            int rows = Math.Min(chunk, n - first);
+            using var eval = coupling.Forward.Rent(rows);
+            for (int i = 0; i < rows * d; i++) eval.Inputs[0][i] = (float)networkTheta[first * d + i];
+            for (int r = 0; r < rows; r++)
+            {
+                int source = conditions.Rows == 1 ? 0 : first + r;
+                adaptedConditions.AsSpan(source * c, c).CopyTo(eval.Inputs[1].AsSpan(r * c, c));
+            }
+            eval.Run();
+            for (int r = 0; r < rows; r++)
+            {
+                double sq = 0;
+                for (int j = 0; j < d; j++) { double z = eval.Outputs[0][r * d + j]; sq += z * z; }
+                result[first + r] = -0.5 * sq - 0.5 * d * Math.Log(2 * Math.PI) + eval.Outputs[1][r] + logJacobian[first + r];
+            }
+        }
+        return result;
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        if (disposed) return;
+        disposed = true;
+        sampler.Dispose();
+    }
+
+    private float[] PrepareConditions(ArrayBatch conditions)
+    {
+        if (conditions.Rows <= 0)
+            throw new InvalidRequestException("At least one condition row is needed; the batch has 0 rows.");
+        CheckVariables(conditions, Manifest.ConditionVariables, "condition variable");
+        var adapted = adapter.Forward(conditions.Clone());
+        int c = Manifest.ConditionDim;
+        if (c == 0) return [];
+        double[] values = adapted.Get(Adapter.InferenceConditions);
+        if (values.Length != (long)conditions.Rows * c)
+            throw new ShapeMismatchException(Adapter.InferenceConditions, $"[{conditions.Rows}, {c}]", $"{values.Length} values after the adapter");
+        var result = new float[values.Length];
+        for (int i = 0; i < values.Length; i++) result[i] = (float)values[i];
+        return result;
+    }
+
+    private void CheckDrawCount(int conditions, int draws)
+    {
+        if (draws <= 0) throw new InvalidRequestException($"numDraws must be at least 1; got {draws}.");
+        long total = (long)conditions * draws;
+        if (total > maxDraws)
+            throw new InvalidRequestException($"{conditions} conditions × {draws} draws = {total} draws exceeds the limit of {maxDraws} per call (RuntimeOptions.MaxDrawsPerCall); split the request.");
+    }
+
+    private void CheckVariables(ArrayBatch batch, IEnumerable<VariableSpec> specs, string role)
+    {
+        var known = specs.ToList();
+        foreach (string name in batch.Names)
+            if (!known.Any(s => s.Name == name))
+                throw new UnknownVariableException(name, known.Select(s => s.Name), role);
+        foreach (var spec in known)
+        {
+            if (!batch.Contains(spec.Name))
+                throw new OnnxSbiException($"Missing {role} '{spec.Name}' (shape [{string.Join(", ", spec.Shape)}]). Given: {(batch.Names.Count == 0 ? "(none)" : string.Join(", ", batch.Names.Select(n => $"'{n}'")))}.");
+            var shape = batch.SampleShape(spec.Name);
+            if (!shape.SequenceEqual(spec.Shape.Select(x => (int)x)))
+                throw new ShapeMismatchException(spec.Name, $"[rows, {string.Join(", ", spec.Shape)}]", $"[{batch.Rows}, {string.Join(", ", shape)}]");
+            var values = batch.Get(spec.Name);
+            int w = batch.Width(spec.Name);
+            for (int i = 0; i < values.Length; i++)
+                if (!double.IsFinite(values[i]))
+                    throw new NonFiniteValueException(spec.Name, w == 0 ? 0 : i / w, values[i]);
+        }
+    }
+}
+
+/// <summary>Creates ONNX Runtime sessions with the requested provider and threading.</summary>
+internal static class Sessions
+{
+    public static (InferenceSession Session, ExecutionProvider Provider) Create(
+        string path, byte[] model, ExecutionProvider provider, int deviceId, bool fallbackToCpu, int intraOpThreads, bool allowSpinning)
+    {
+        if (provider == ExecutionProvider.Cuda)
+        {
+            try
+            {
+                using var cuda = Options(intraOpThreads, allowSpinning);
+                cuda.AppendExecutionProvider_CUDA(deviceId);
+                return (new InferenceSession(model, cuda), ExecutionProvider.Cuda);
+            }
+            catch (Exception e) when (e is OnnxRuntimeException or DllNotFoundException or EntryPointNotFoundException)
+            {
+                if (!fallbackToCpu)
+                    throw new OnnxSbiException($"Bundle '{path}': the CUDA execution provider is not available ({e.Message}). Use the CPU provider, or install a GPU build of ONNX Runtime with CUDA.", e);
+            }
+        }
+        try
+        {
+            using var cpu = Options(intraOpThreads, allowSpinning);
+            return (new InferenceSession(model, cpu), ExecutionProvider.Cpu);
+        }
+        catch (OnnxRuntimeException e)
+        {
+            throw new BundleFormatException(path, $"ONNX Runtime cannot load a graph: {e.Message}", e);
+        }
+    }
+
+    private static SessionOptions Options(int intraOpThreads, bool allowSpinning)
+    {
+        var o = new SessionOptions
+        {
+            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+        };
+        if (intraOpThreads > 0) o.IntraOpNumThreads = intraOpThreads;
+        o.AddSessionConfigEntry("session.intra_op.allow_spinning", allowSpinning ? "1" : "0");
+        return o;
+    }
+}

@@ -1,0 +1,66 @@
+namespace OnnxSbi.Runtime;
+
+/// <summary>Which ONNX Runtime execution provider runs the graphs.</summary>
+public enum ExecutionProvider
+{
+    /// <summary>The CPU provider (default).</summary>
+    Cpu,
+    /// <summary>The CUDA provider; needs a GPU and the Microsoft.ML.OnnxRuntime.Gpu native package.</summary>
+    Cuda,
+}
+
+/// <summary>How a loaded model runs. Chosen once, at load time.</summary>
+public sealed record RuntimeOptions
+{
+    /// <summary>The execution provider; CPU by default.</summary>
+    public ExecutionProvider Provider { get; init; } = ExecutionProvider.Cpu;
+
+    /// <summary>CUDA device ordinal.</summary>
+    public int DeviceId { get; init; }
+
+    /// <summary>Use the CPU when the CUDA provider cannot be created (no GPU, no CUDA libraries). When false, loading fails instead.</summary>
+    public bool FallbackToCpu { get; init; } = true;
+
+    /// <summary>ONNX Runtime intra-op threads; 0 takes the bundle's recorded hint, else ONNX Runtime's default (one per physical core).</summary>
+    public int IntraOpThreads { get; init; }
+
+    /// <summary>Let ONNX Runtime's worker threads spin between operators; null takes the bundle's hint (default on).</summary>
+    public bool? AllowSpinning { get; init; }
+
+    /// <summary>Rows per network evaluation; larger requests are processed in chunks of this size. 0 takes the bundle's hint, else 512.</summary>
+    public int ChunkSize { get; init; }
+
+    /// <summary>
+    /// The most draws (conditions × draws per condition) one call may request. Larger requests are
+    /// refused with <see cref="InvalidRequestException"/>; memory per call is bounded by the draws returned.
+    /// </summary>
+    public long MaxDrawsPerCall { get; init; } = 50_000_000;
+
+    /// <summary>Checks the values, naming the first bad one.</summary>
+    public void Validate()
+    {
+        if (DeviceId < 0) throw new InvalidRequestException($"DeviceId must not be negative; got {DeviceId}.");
+        if (IntraOpThreads < 0) throw new InvalidRequestException($"IntraOpThreads must not be negative; got {IntraOpThreads}.");
+        if (ChunkSize < 0) throw new InvalidRequestException($"ChunkSize must not be negative; got {ChunkSize}.");
+        if (MaxDrawsPerCall <= 0) throw new InvalidRequestException($"MaxDrawsPerCall must be positive; got {MaxDrawsPerCall}.");
+    }
+}
+
+/// <summary>Per-call sampling settings. Unset values take the bundle's defaults.</summary>
+public sealed record SamplingOptions
+{
+    /// <summary>Seed of the base noise; equal seeds give equal draws.</summary>
+    public ulong Seed { get; init; } = 1;
+
+    /// <summary>Flow matching integrator: euler, rk4, dopri5 (rk45) or tsit5.</summary>
+    public string? Method { get; init; }
+
+    /// <summary>Steps of a fixed-step integrator, or of the consistency sampler.</summary>
+    public int? Steps { get; init; }
+
+    /// <summary>Absolute tolerance of an adaptive integrator.</summary>
+    public double? Atol { get; init; }
+
+    /// <summary>Relative tolerance of an adaptive integrator.</summary>
+    public double? Rtol { get; init; }
+}

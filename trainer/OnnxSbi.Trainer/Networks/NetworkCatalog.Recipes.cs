@@ -1,0 +1,6 @@
+namespace OnnxSbi.Trainer.Networks;
+
+public static partial class NetworkCatalog
+{
+    private static readonly NetworkRecipe[] Recipes = [FlowMatchingSeed];
+}

@@ -1,0 +1,33 @@
+namespace OnnxSbi.Trainer.Networks;
+
+/// <summary>User overrides of a recipe's subnet and schedule; null keeps the recipe's value.</summary>
+/// <param name="Widths">Subnet hidden widths.</param>
+/// <param name="Dropout">Subnet dropout.</param>
+/// <param name="TotalSteps">Optimizer steps the training will take (the consistency schedule needs it).</param>
+public sealed record NetworkOverrides(IReadOnlyList<int>? Widths = null, double? Dropout = null, long TotalSteps = 0);
+
+/// <summary>A named network configuration: how to build it and how long the seed trains it.</summary>
+/// <param name="Name">Command-line name, e.g. "flow_matching".</param>
+/// <param name="Title">Display name, e.g. "Flow Matching".</param>
+/// <param name="SeedEpochs">Epochs in the seed configuration.</param>
+/// <param name="Build">Builds the network for (D, C, overrides).</param>
+public sealed record NetworkRecipe(string Name, string Title, int SeedEpochs, Func<int, int, NetworkOverrides, PosteriorNetwork> Build);
+
+/// <summary>The seed's four networks (ALGORITHMS.md §3–5, §7), by name.</summary>
+public static partial class NetworkCatalog
+{
+    /// <summary>Looks a recipe up, listing the valid names when it is unknown.</summary>
+    public static NetworkRecipe Get(string name)
+        => All.FirstOrDefault(r => r.Name == name)
+           ?? throw new ArgumentException($"Unknown network '{name}'. Valid networks: {string.Join(", ", All.Select(r => r.Name))}.");
+
+    /// <summary>Every recipe, in the tutorial's order.</summary>
+    public static IReadOnlyList<NetworkRecipe> All => Recipes;
+
+    private static MlpOptions Subnet(NetworkOverrides o, IReadOnlyList<int> widths, double dropout, Activation activation = Activation.Mish)
+        => new(o.Widths ?? widths, activation, o.Dropout ?? dropout);
+
+    /// <summary>Flow matching with the seed's MLP (256,)×6, dropout 0, 50 epochs.</summary>
+    public static NetworkRecipe FlowMatchingSeed { get; } = new("flow_matching", "Flow Matching", 50,
+        (d, c, o) => new FlowMatching(d, c, new FlowMatchingOptions(Subnet(o, Enumerable.Repeat(256, 6).ToArray(), 0.0))));
+}
