@@ -73,3 +73,23 @@ public sealed class BundleFormatException : OnnxSbiException
     /// <summary>The file that was read.</summary>
     public string BundlePath { get; }
 }
+
+/// <summary>An adaptive ODE integration that did not reach its end time within the allowed number of steps.</summary>
+public sealed class StepLimitExceededException : OnnxSbiException
+{
+    /// <summary>Creates the exception for an integration from <paramref name="start"/> to <paramref name="end"/> that stopped at <paramref name="time"/>.</summary>
+    public StepLimitExceededException(int maxSteps, int accepted, int rejected, double start, double end, double time, double stepSize)
+        : base($"Adaptive integration from t={start:G6} to t={end:G6} exceeded MaxSteps={maxSteps} attempted steps " +
+               $"({accepted} accepted, {rejected} rejected) at t={time:G6} with step size {stepSize:G3}. " +
+               "Loosen Atol/Rtol, raise MaxSteps, or check the velocity field for stiffness or non-smoothness.")
+    {
+        MaxSteps = maxSteps;
+        Time = time;
+    }
+
+    /// <summary>The step limit that was exceeded.</summary>
+    public int MaxSteps { get; }
+
+    /// <summary>The time the integration had reached when it gave up.</summary>
+    public double Time { get; }
+}
