@@ -63,7 +63,7 @@ public sealed class BundleFuzzTests(ITestOutputHelper output)
             catch (BundleFormatException e)
             {
                 Assert.Equal(fuzzed, e.BundlePath);
-                outcome = "refused: " + Problem(e.Message[(fuzzed.Length + 10)..]);
+                outcome = "refused: " + Problem(e.Message[(fuzzed.Length + "Bundle '': ".Length)..]);
             }
             catch (Exception e)
             {
