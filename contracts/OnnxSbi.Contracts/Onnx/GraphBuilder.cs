@@ -95,15 +95,35 @@ public sealed class GraphBuilder
     /// <param name="inputs">Input value names; an empty string marks an omitted optional input.</param>
     /// <param name="output">The output's name; a unique one is made when null.</param>
     /// <param name="attributes">Attribute name/value pairs.</param>
+    /// <exception cref="ArgumentException">An explicit <paramref name="output"/> names a value the graph already has.</exception>
     public string Node(string opType, string[] inputs, string? output = null, params (string Name, object Value)[] attributes)
-        => Node(opType, inputs, [output ?? Fresh(opType.ToLowerInvariant())], attributes)[0];
+    {
+        if (output is null) output = Fresh(opType.ToLowerInvariant());
+        else Claim(output);
+        return AddNode(opType, inputs, [output], attributes)[0];
+    }
 
     /// <summary>Adds a node with several outputs (e.g. Split) and returns their names.</summary>
+    /// <exception cref="ArgumentException">An output names a value the graph already has.</exception>
     public string[] Node(string opType, string[] inputs, string[] outputs, params (string Name, object Value)[] attributes)
+    {
+        // ONNX graphs are in single static assignment form: a second producer of a name makes an
+        // invalid model that only fails later, inside ONNX Runtime, far from the exporter's mistake.
+        for (int i = 0; i < outputs.Length; i++)
+        {
+            if (!_names.Add(outputs[i]))
+            {
+                for (int j = 0; j < i; j++) _names.Remove(outputs[j]);
+                throw new ArgumentException($"The graph already has a value named '{outputs[i]}'.", nameof(outputs));
+            }
+        }
+        return AddNode(opType, inputs, outputs, attributes);
+    }
+
+    private string[] AddNode(string opType, string[] inputs, string[] outputs, (string Name, object Value)[] attributes)
     {
         var node = new NodeProto { OpType = opType, Name = Fresh("n_" + opType) };
         node.Input.Add(inputs);
-        foreach (string o in outputs) _names.Add(o);
         node.Output.Add(outputs);
         foreach (var (name, value) in attributes) node.Attribute.Add(Attribute(name, value));
         _graph.Node.Add(node);

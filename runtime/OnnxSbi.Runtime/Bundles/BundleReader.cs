@@ -1,0 +1,231 @@
+using System.Collections.ObjectModel;
+using System.IO.Compression;
+using System.Security.Cryptography;
+using System.Text;
+using Google.Protobuf;
+using OnnxSbi.Contracts.Manifest;
+using OnnxSbi.Contracts.Onnx;
+
+namespace OnnxSbi.Runtime.Bundles;
+
+/// <summary>
+/// Reads an OnnxSbi bundle (<c>*.onnxsbi</c>) into memory and checks it completely: the zip, the
+/// manifest, every graph's checksum, and every graph's inputs and outputs against both the manifest
+/// and the role conventions. Every entry read is checked against its zip CRC-32. Nothing is extracted to disk.
+/// </summary>
+public static class BundleReader
+{
+    /// <summary>The manifest schema version this reader understands.</summary>
+    public const uint SchemaVersion = 1;
+
+    // Entries are read in chunks that grow towards the declared size, so a header that lies about
+    // the size costs memory only for bytes that really arrive.
+    private const int FirstChunkBytes = 1 << 20;
+
+    private static readonly JsonParser ManifestParser = new(JsonParser.Settings.Default.WithIgnoreUnknownFields(false));
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    /// <summary>Reads and checks the bundle at <paramref name="path"/>.</summary>
+    /// <param name="path">The bundle file.</param>
+    /// <param name="limits">Size and count bounds; <see cref="BundleReadLimits.Default"/> when null.</param>
+    /// <returns>The bundle's contents, held in memory.</returns>
+    /// <exception cref="BundleFormatException">The file is missing, unreadable, not a bundle, or inconsistent; the message names the problem.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A limit is not positive, or an entry limit exceeds the largest array.</exception>
+    public static BundleContents Read(string path, BundleReadLimits? limits = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        limits ??= BundleReadLimits.Default;
+        CheckLimits(limits);
+        string full = Path.GetFullPath(path);
+        if (!File.Exists(full)) throw new BundleFormatException(full, "file not found.");
+
+        FileStream file;
+        try
+        {
+            file = new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.Read);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new BundleFormatException(full, $"cannot be opened: {e.Message}", e);
+        }
+
+        using (file)
+        {
+            ZipArchive archive;
+            try
+            {
+                archive = new ZipArchive(file, ZipArchiveMode.Read);
+            }
+            catch (Exception e) when (IsCorruptData(e))
+            {
+                throw new BundleFormatException(full, $"is not a zip archive, or is truncated: {e.Message}", e);
+            }
+            using (archive)
+                return ReadContents(full, IndexEntries(full, archive, limits), limits);
+        }
+    }
+
+    private static BundleContents ReadContents(string path, IReadOnlyDictionary<string, ZipArchiveEntry> entries, BundleReadLimits limits)
+    {
+        long total = 0;
+        byte[] manifestBytes = ReadEntry(path, Require(path, entries, BundleLayout.ManifestEntry), limits, ref total);
+        var manifest = ParseManifest(path, manifestBytes);
+        BundleValidator.CheckManifest(path, manifest);
+
+        var graphs = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        foreach (var entry in manifest.Graphs)
+        {
+            if (!entries.TryGetValue(entry.Path, out var zipEntry))
+                throw new BundleFormatException(path,
+                    $"manifest graph '{entry.Role}' points at entry '{entry.Path}', which the archive does not hold.");
+            byte[] bytes = ReadEntry(path, zipEntry, limits, ref total);
+
+            string sha = Convert.ToHexStringLower(SHA256.HashData(bytes));
+            if (!string.Equals(sha, entry.Sha256, StringComparison.OrdinalIgnoreCase))
+                throw new BundleFormatException(path,
+                    $"graph '{entry.Role}' ({entry.Path}) has SHA-256 {sha}, but the manifest records {(entry.Sha256.Length == 0 ? "none" : entry.Sha256)}; the entry is corrupt or was replaced.");
+
+            var signature = GraphSignature.Of(ParseModel(path, entry, bytes));
+            BundleValidator.CheckEntryAgreement(path, entry, signature);
+            BundleValidator.CheckRoleConventions(path, manifest, entry.Role, entry.Path, signature);
+            graphs.Add(entry.Role, bytes);
+        }
+
+        byte[] card = ReadEntry(path, Require(path, entries, BundleLayout.ModelCardEntry), limits, ref total);
+        string modelCard = DecodeUtf8(path, BundleLayout.ModelCardEntry, card);
+        return new BundleContents(manifest, new ReadOnlyDictionary<string, byte[]>(graphs), modelCard, path);
+    }
+
+    private static IReadOnlyDictionary<string, ZipArchiveEntry> IndexEntries(string path, ZipArchive archive, BundleReadLimits limits)
+    {
+        ReadOnlyCollection<ZipArchiveEntry> all;
+        try
+        {
+            all = archive.Entries;
+        }
+        catch (Exception e) when (IsCorruptData(e))
+        {
+            throw new BundleFormatException(path, $"has a corrupt zip central directory: {e.Message}", e);
+        }
+        if (all.Count > limits.MaxEntries)
+            throw new BundleFormatException(path, $"holds {all.Count} zip entries; the limit is {limits.MaxEntries}.");
+
+        var byName = new Dictionary<string, ZipArchiveEntry>(StringComparer.Ordinal);
+        foreach (var entry in all)
+        {
+            if (BundleLayout.UnsafeReason(entry.FullName) is { } reason)
+                throw new BundleFormatException(path, $"zip entry name '{Printable(entry.FullName)}' {reason}; refusing a crafted archive.");
+            if (!byName.TryAdd(entry.FullName, entry))
+                throw new BundleFormatException(path, $"holds zip entry '{entry.FullName}' more than once, so its contents are ambiguous.");
+        }
+        return byName;
+    }
+
+    private static ZipArchiveEntry Require(string path, IReadOnlyDictionary<string, ZipArchiveEntry> entries, string name)
+        => entries.TryGetValue(name, out var entry)
+            ? entry
+            : throw new BundleFormatException(path, $"has no {name} entry; is it an OnnxSbi bundle?");
+
+    /// <summary>Reads one entry, bounded by its declared size and by the limits, before and while reading.</summary>
+    private static byte[] ReadEntry(string path, ZipArchiveEntry entry, BundleReadLimits limits, ref long total)
+    {
+        string name = entry.FullName;
+        long declared = entry.Length;
+        if (declared < 0)
+            throw new BundleFormatException(path, $"entry '{name}' declares a negative size ({declared} bytes).");
+        if (declared > limits.MaxEntryBytes)
+            throw new BundleFormatException(path, $"entry '{name}' declares {declared} bytes uncompressed, over the limit of {limits.MaxEntryBytes} bytes per entry.");
+        if (declared > limits.MaxTotalBytes - total)
+            throw new BundleFormatException(path, $"entry '{name}' declares {declared} bytes, which with the {total} bytes read before it exceeds the limit of {limits.MaxTotalBytes} bytes per bundle.");
+
+        byte[] buffer = new byte[(int)Math.Min(declared, FirstChunkBytes)];
+        int read = 0;
+        try
+        {
+            using Stream stream = entry.Open();
+            while (true)
+            {
+                if (read == buffer.Length)
+                {
+                    if (read == declared) break;
+                    Array.Resize(ref buffer, (int)Math.Min(declared, 2L * buffer.Length));
+                }
+                int n = stream.Read(buffer, read, buffer.Length - read);
+                if (n == 0) break;
+                read += n;
+            }
+            if (read < declared)
+                throw new BundleFormatException(path, $"entry '{name}' is truncated: it declares {declared} bytes but holds {read}.");
+            // One more byte means the entry inflates past its declared size: a lying header or a zip bomb.
+            if (stream.ReadByte() >= 0)
+                throw new BundleFormatException(path, $"entry '{name}' holds more than the {declared} bytes it declares.");
+        }
+        catch (Exception e) when (IsCorruptData(e))
+        {
+            throw new BundleFormatException(path, $"entry '{name}' cannot be read: {e.Message}", e);
+        }
+        uint crc = ZipCrc32.Compute(buffer);
+        if (crc != entry.Crc32)
+            throw new BundleFormatException(path, $"entry '{name}' fails its CRC-32 check (the zip records 0x{entry.Crc32:x8}, the data gives 0x{crc:x8}); the archive is corrupt.");
+        total += declared;
+        return buffer;
+    }
+
+    private static BundleManifest ParseManifest(string path, byte[] bytes)
+    {
+        string json = DecodeUtf8(path, BundleLayout.ManifestEntry, bytes);
+        try
+        {
+            return ManifestParser.Parse<BundleManifest>(json);
+        }
+        catch (Exception e) when (e is InvalidJsonException or InvalidProtocolBufferException or FormatException)
+        {
+            throw new BundleFormatException(path, $"{BundleLayout.ManifestEntry} is not a valid BundleManifest in protobuf JSON: {e.Message}", e);
+        }
+    }
+
+    private static ModelProto ParseModel(string path, GraphEntry entry, byte[] bytes)
+    {
+        ModelProto model;
+        try
+        {
+            model = ModelProto.Parser.ParseFrom(bytes);
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            throw new BundleFormatException(path, $"graph '{entry.Role}' ({entry.Path}) is not an ONNX ModelProto: {e.Message}", e);
+        }
+        return model.Graph is null
+            ? throw new BundleFormatException(path, $"graph '{entry.Role}' ({entry.Path}) is an ONNX ModelProto without a graph.")
+            : model;
+    }
+
+    private static string DecodeUtf8(string path, string entryName, byte[] bytes)
+    {
+        try
+        {
+            string text = StrictUtf8.GetString(bytes);
+            // Tolerate a byte-order mark from editors that write one; protobuf JSON itself has none.
+            return text.Length > 0 && text[0] == '\uFEFF' ? text[1..] : text;
+        }
+        catch (DecoderFallbackException e)
+        {
+            throw new BundleFormatException(path, $"{entryName} is not valid UTF-8: {e.Message}", e);
+        }
+    }
+
+    private static bool IsCorruptData(Exception e) => e is InvalidDataException or IOException or NotSupportedException;
+
+    private static string Printable(string name)
+        => string.Concat(name.Select(c => char.IsControl(c) ? $"\\u{(int)c:x4}" : c.ToString()));
+
+    private static void CheckLimits(BundleReadLimits limits)
+    {
+        if (limits.MaxEntryBytes <= 0 || limits.MaxEntryBytes > Array.MaxLength)
+            throw new ArgumentOutOfRangeException(nameof(limits), limits.MaxEntryBytes, $"MaxEntryBytes must be in 1..{Array.MaxLength}.");
+        if (limits.MaxTotalBytes <= 0)
+            throw new ArgumentOutOfRangeException(nameof(limits), limits.MaxTotalBytes, "MaxTotalBytes must be positive.");
+        if (limits.MaxEntries <= 0)
+            throw new ArgumentOutOfRangeException(nameof(limits), limits.MaxEntries, "MaxEntries must be positive.");
+    }
+}
