@@ -111,7 +111,7 @@ internal static partial class Commands
         double[] lp = model.LogProb(theta, conditions);
         DataFiles.WriteAtomically(output, s =>
         {
-            using var w = new StreamWriter(s, new UTF8Encoding(false));
+            using var w = new StreamWriter(s, new UTF8Encoding(false), 1 << 16, leaveOpen: true);
             w.WriteLine("log_prob");
             foreach (double v in lp) w.WriteLine(v.ToString("R", CultureInfo.InvariantCulture));
         });

@@ -96,7 +96,7 @@ internal static class DataFiles
         }
         WriteAtomically(path, s =>
         {
-            using var w = new StreamWriter(s, new UTF8Encoding(false), 1 << 16);
+            using var w = new StreamWriter(s, new UTF8Encoding(false), 1 << 16, leaveOpen: true);
             var header = names.SelectMany(n => Columns(n, draws.Values.Width(n), draws.Values.SampleShape(n).Count == 0));
             w.WriteLine(string.Join(",", conditionColumn ? header.Prepend("condition") : header));
             var sb = new StringBuilder();

@@ -20,7 +20,8 @@ string[] rest = args.Skip(1).ToArray();
 try
 {
     var parsed = Verbs.Parse(verb, rest);
-    var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = false, Args = [] });
+    // No default sources: only the ones below, so every configuration key can be checked against the verb's options.
+    var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, Args = [] });
     // Configuration: built-in defaults < --config JSON file < environment (ONNXSBI_*) < command line.
     if (parsed.ConfigFile is not null)
     {

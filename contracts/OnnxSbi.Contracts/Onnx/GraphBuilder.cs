@@ -27,7 +27,10 @@ public sealed class GraphBuilder
     public const int DefaultOpset = 17;
 
     private readonly GraphProto _graph;
+    // Names handed out (by Fresh, inputs, initializers or node outputs) and names that have a producer.
+    // A name from Fresh is reserved but not yet produced: one node may then produce it.
     private readonly HashSet<string> _names = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _produced = new(StringComparer.Ordinal);
     private readonly int _opset;
     private int _counter;
 
@@ -62,6 +65,7 @@ public sealed class GraphBuilder
     {
         CheckSize(name, data.Length, dims);
         string unique = Fresh(name);
+        _produced.Add(unique);
         var tensor = new TensorProto { Name = unique, DataType = (int)TensorProto.Types.DataType.Float };
         tensor.Dims.Add(dims);
         byte[] raw = new byte[data.Length * sizeof(float)];
@@ -79,6 +83,7 @@ public sealed class GraphBuilder
     {
         CheckSize(name, data.Length, dims);
         string unique = Fresh(name);
+        _produced.Add(unique);
         var tensor = new TensorProto { Name = unique, DataType = (int)TensorProto.Types.DataType.Int64 };
         tensor.Dims.Add(dims);
         foreach (long v in data) tensor.Int64Data.Add(v);
@@ -98,9 +103,7 @@ public sealed class GraphBuilder
     /// <exception cref="ArgumentException">An explicit <paramref name="output"/> names a value the graph already has.</exception>
     public string Node(string opType, string[] inputs, string? output = null, params (string Name, object Value)[] attributes)
     {
-        if (output is null) output = Fresh(opType.ToLowerInvariant());
-        else Claim(output);
-        return AddNode(opType, inputs, [output], attributes)[0];
+        return Node(opType, inputs, [output ?? Fresh(opType.ToLowerInvariant())], attributes)[0];
     }
 
     /// <summary>Adds a node with several outputs (e.g. Split) and returns their names.</summary>
@@ -111,11 +114,13 @@ public sealed class GraphBuilder
         // invalid model that only fails later, inside ONNX Runtime, far from the exporter's mistake.
         for (int i = 0; i < outputs.Length; i++)
         {
-            if (!_names.Add(outputs[i]))
-            {
-                for (int j = 0; j < i; j++) _names.Remove(outputs[j]);
+            if (_produced.Contains(outputs[i]) || outputs.Take(i).Contains(outputs[i]))
                 throw new ArgumentException($"The graph already has a value named '{outputs[i]}'.", nameof(outputs));
-            }
+        }
+        foreach (string o in outputs)
+        {
+            _names.Add(o);
+            _produced.Add(o);
         }
         return AddNode(opType, inputs, outputs, attributes);
     }
@@ -159,6 +164,7 @@ public sealed class GraphBuilder
     private void Claim(string name)
     {
         if (!_names.Add(name)) throw new ArgumentException($"The graph already has a value named '{name}'.", nameof(name));
+        _produced.Add(name);
     }
 
     private static void CheckSize(string name, int length, long[] dims)

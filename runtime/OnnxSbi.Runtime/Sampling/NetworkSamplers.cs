@@ -35,7 +35,7 @@ internal abstract class NetworkSampler : IDisposable
             ct.ThrowIfCancellationRequested();
             long first = (long)b * ChunkSize;
             int rows = (int)Math.Min(ChunkSize, total - first);
-            SampleBlock(conditions, draws, first, rows, destination.AsSpan((int)(first * D), rows * D), new NormalGenerator(NoiseSeed(options.Seed, (ulong)b)), options, ct);
+            SampleBlock(conditions, draws, first, rows, destination.AsSpan((int)(first * D), rows * D), NormalGenerator.ForStream(options.Seed, (ulong)b), options, ct);
         }
     }
 
@@ -53,18 +53,16 @@ internal abstract class NetworkSampler : IDisposable
         }
     }
 
-    private static ulong NoiseSeed(ulong seed, ulong block) => unchecked(seed * 0x9E3779B97F4A7C15UL ^ (block + 1) * 0xBF58476D1CE4E5B9UL);
-
     public abstract void Dispose();
 }
 
 /// <summary>Flow matching: integrates the exported velocity field from noise (t = 0) to data (t = 1).</summary>
-internal sealed class FlowMatchingSampler : NetworkSampler
+internal sealed class FlowMatchingPosteriorSampler : NetworkSampler
 {
     private readonly OnnxFunction velocity;
-    private readonly FlowMatchingSampler_Defaults defaults;
+    private readonly FlowMatchingDefaults defaults;
 
-    public FlowMatchingSampler(OnnxFunction velocity, FlowMatchingSampler_Defaults defaults, int d, int c, int chunk) : base(d, c, chunk)
+    public FlowMatchingPosteriorSampler(OnnxFunction velocity, FlowMatchingDefaults defaults, int d, int c, int chunk) : base(d, c, chunk)
     {
         this.velocity = velocity;
         this.defaults = defaults;
@@ -109,9 +107,9 @@ internal sealed class FlowMatchingSampler : NetworkSampler
 }
 
 /// <summary>The flow matching integrator defaults recorded in a bundle.</summary>
-internal sealed record FlowMatchingSampler_Defaults(string Method, int Steps, double Atol, double Rtol, int MinSteps, int MaxSteps)
+internal sealed record FlowMatchingDefaults(string Method, int Steps, double Atol, double Rtol, int MinSteps, int MaxSteps)
 {
-    public static FlowMatchingSampler_Defaults From(FlowMatchingSampler? m) => new(
+    public static FlowMatchingDefaults From(OnnxSbi.Contracts.Manifest.FlowMatchingSampler? m) => new(
         string.IsNullOrEmpty(m?.DefaultMethod) ? "tsit5" : m!.DefaultMethod,
         m?.DefaultSteps > 0 ? m.DefaultSteps : 100,
         m?.Atol > 0 ? m.Atol : 1e-6,
@@ -124,12 +122,12 @@ internal sealed record FlowMatchingSampler_Defaults(string Method, int Steps, do
 /// Multistep consistency sampling (Song et al. 2023, Alg. 1): θ = T·z, θ ← f(θ, T), then for each
 /// time t_n of a decreasing ρ-spaced grid, θ ← f(θ + √(t_n² − ε²)·ξ, t_n) with fresh noise ξ.
 /// </summary>
-internal sealed class ConsistencySampler : NetworkSampler
+internal sealed class ConsistencyPosteriorSampler : NetworkSampler
 {
     private readonly OnnxFunction consistency;
     private readonly OnnxSbi.Contracts.Manifest.ConsistencySampler spec;
 
-    public ConsistencySampler(OnnxFunction consistency, OnnxSbi.Contracts.Manifest.ConsistencySampler spec, int d, int c, int chunk) : base(d, c, chunk)
+    public ConsistencyPosteriorSampler(OnnxFunction consistency, OnnxSbi.Contracts.Manifest.ConsistencySampler spec, int d, int c, int chunk) : base(d, c, chunk)
     {
         this.consistency = consistency;
         this.spec = spec;
@@ -186,11 +184,11 @@ internal sealed class ConsistencySampler : NetworkSampler
 }
 
 /// <summary>Coupling flow: one pass of the inverse graph z → θ, with z ~ N(0, I).</summary>
-internal sealed class CouplingSampler : NetworkSampler
+internal sealed class CouplingPosteriorSampler : NetworkSampler
 {
     private readonly OnnxFunction inverse;
 
-    public CouplingSampler(OnnxFunction inverse, OnnxFunction forward, int d, int c, int chunk) : base(d, c, chunk)
+    public CouplingPosteriorSampler(OnnxFunction inverse, OnnxFunction forward, int d, int c, int chunk) : base(d, c, chunk)
     {
         this.inverse = inverse;
         Forward = forward;

@@ -51,7 +51,7 @@ public sealed class PosteriorModel : IDisposable
     public int ChunkSize => sampler.ChunkSize;
 
     /// <summary>Whether <see cref="LogProb"/> is available (coupling flows).</summary>
-    public bool HasDensity => sampler is CouplingSampler;
+    public bool HasDensity => sampler is CouplingPosteriorSampler;
 
     /// <summary>Loads a bundle, validating it completely before any session is created.</summary>
     /// <exception cref="BundleFormatException">The file is missing, corrupt or inconsistent.</exception>
@@ -89,14 +89,14 @@ public sealed class PosteriorModel : IDisposable
             int d = manifest.InferenceDim, c = manifest.ConditionDim;
             NetworkSampler sampler = manifest.Family switch
             {
-                NetworkFamily.FlowMatching => new FlowMatchingSampler(
+                NetworkFamily.FlowMatching => new FlowMatchingPosteriorSampler(
                     Function(GraphRoles.Velocity, [("theta_t", d), ("t", 1), ("conditions", c)], [("velocity", d)]),
-                    FlowMatchingSampler_Defaults.From(manifest.FlowMatching), d, c, chunk),
-                NetworkFamily.ConsistencyModel => new Sampling.ConsistencySampler(
+                    FlowMatchingDefaults.From(manifest.FlowMatching), d, c, chunk),
+                NetworkFamily.ConsistencyModel => new ConsistencyPosteriorSampler(
                     Function(GraphRoles.Consistency, [("theta_t", d), ("t", 1), ("conditions", c)], [("theta", d)]),
                     manifest.Consistency ?? throw new BundleFormatException(path, "a consistency bundle's manifest has no 'consistency' sampler parameters."),
                     d, c, chunk),
-                NetworkFamily.CouplingFlow => new CouplingSampler(
+                NetworkFamily.CouplingFlow => new CouplingPosteriorSampler(
                     Function(GraphRoles.Inverse, [("z", d), ("conditions", c)], [("theta", d)]),
                     Function(GraphRoles.Forward, [("theta", d), ("conditions", c)], [("z", d), ("log_det", 0)]),
                     d, c, chunk),
@@ -165,7 +165,7 @@ public sealed class PosteriorModel : IDisposable
     public double[] LogProb(ArrayBatch theta, ArrayBatch conditions)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
-        if (sampler is not CouplingSampler coupling)
+        if (sampler is not CouplingPosteriorSampler coupling)
             throw new InvalidRequestException($"Model '{SourcePath}' is a {Manifest.Family} model, which has no tractable density; log-prob needs a coupling flow.");
         CheckVariables(theta, Manifest.InferenceVariables, "inference variable");
         int n = theta.Rows;
@@ -174,7 +174,7 @@ public sealed class PosteriorModel : IDisposable
         float[] adaptedConditions = PrepareConditions(conditions);
         var adaptedTheta = adapter.Forward(theta.Clone());
         double[] networkTheta = adaptedTheta.Get(Adapter.InferenceVariables);
-        double[] logJacobian = adapter.LogDetJacobian(theta);
+        double[] logJacobian = adapter.LogDetJacobian(adaptedTheta);
         int d = Manifest.InferenceDim, c = Manifest.ConditionDim;
         var result = new double[n];
         int chunk = coupling.ChunkSize;

@@ -70,7 +70,7 @@ public static class BundleExporter
         manifest.ConditionVariables.Add(description.ConditionVariables);
         manifest.Training.Loss.Add(description.History.Loss);
         manifest.Training.ValLoss.Add(description.History.ValidationLoss.Select(v => double.IsFinite(v) ? v : 0));
-        if (description.Metrics is not null) manifest.Metrics.Add(description.Metrics);
+        if (description.Metrics is not null) foreach (var (k, v) in description.Metrics) manifest.Metrics[k] = v;
         network.DescribeSampler(manifest);
 
         var info = new OnnxModelInfo(ProducerName, ProducerVersion, description.Description,

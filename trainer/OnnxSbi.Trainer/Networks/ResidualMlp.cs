@@ -43,7 +43,12 @@ internal sealed class ResidualMlp : nn.Module<Tensor, Tensor>
         long fanIn = inFeatures;
         for (int i = 0; i < widths.Length; i++)
         {
-            blocks.Add(new Dense($"block{i}", fanIn, 2L * widths[i]));
+            var block = new Dense($"block{i}", fanIn, 2L * widths[i]);
+            // The projection half is a linear residual path: LeCun variance (σ² = 1/fan_in) keeps its
+            // output variance equal to its input's, where He's σ² = 2/fan_in (right for the activated
+            // half) would double it at every block and blow the initial outputs up geometrically.
+            using (no_grad()) block.Weight.narrow(0, widths[i], widths[i]).mul_(Math.Sqrt(0.5));
+            blocks.Add(block);
             fanIn = widths[i];
         }
         if (options.Dropout > 0) dropout = nn.Dropout(options.Dropout);

@@ -1,0 +1,187 @@
+using OnnxSbi.Contracts.Manifest;
+using static OnnxSbi.Runtime.Tests.Sampling.GaussianBundles;
+
+namespace OnnxSbi.Runtime.Tests.Sampling;
+
+public sealed class PosteriorModelTests : IDisposable
+{
+    private readonly string dir = Directory.CreateTempSubdirectory("onnxsbi-pm-").FullName;
+
+    public void Dispose() => Directory.Delete(dir, recursive: true);
+
+    private static ArrayBatch X(params double[] values) => new ArrayBatch(values.Length / 2).Set("x", values, 2);
+
+    [Theory]
+    [InlineData(NetworkFamily.FlowMatching, "rk4", 50)]
+    [InlineData(NetworkFamily.FlowMatching, "euler", 200)]
+    [InlineData(NetworkFamily.FlowMatching, "dopri5", null)]
+    [InlineData(NetworkFamily.FlowMatching, "tsit5", null)]
+    [InlineData(NetworkFamily.ConsistencyModel, null, 10)]
+    [InlineData(NetworkFamily.ConsistencyModel, null, 5)]
+    [InlineData(NetworkFamily.CouplingFlow, null, null)]
+    public void Sample_ExactGaussianGraphs_ReproducesPosteriorMoments(NetworkFamily family, string? method, int? steps)
+    {
+        using var model = PosteriorModel.Load(Write(dir, family));
+        var draws = model.Sample(X(1.0, -2.0, 0.0, 0.5), 20_000, new SamplingOptions { Seed = 3, Method = method, Steps = steps });
+        Assert.Equal([2, 20_000, 2], draws.Shape("theta"));
+        double[] theta = draws["theta"];
+        double[] x = [1.0, -2.0, 0.0, 0.5];
+        for (int cond = 0; cond < 2; cond++)
+            for (int j = 0; j < 2; j++)
+            {
+                double mean = 0, sq = 0;
+                for (int r = 0; r < 20_000; r++)
+                {
+                    double v = theta[(cond * 20_000 + r) * 2 + j];
+                    mean += v;
+                    sq += v * v;
+                }
+                mean /= 20_000;
+                double sd = Math.Sqrt(sq / 20_000 - mean * mean);
+                // Standard errors with n = 20,000: mean S/√n ≈ 0.0021, sd S/√(2n) ≈ 0.0015. Five
+                // standard errors plus the integrators' discretization error (Euler with 200 steps is the
+                // coarsest, O(1e-3) here) bound the deviation; a wrong graph binding, condition row
+                // mapping or time direction is off by ≥ 0.1.
+                Assert.InRange(mean, A * x[cond * 2 + j] + B - 0.015, A * x[cond * 2 + j] + B + 0.015);
+                Assert.InRange(sd, S - 0.012, S + 0.012);
+            }
+    }
+
+    [Fact]
+    public void Sample_SameSeed_GivesIdenticalDraws_DifferentSeedDiffers()
+    {
+        using var model = PosteriorModel.Load(Write(dir, NetworkFamily.FlowMatching));
+        var a = model.Sample(X(0, 0), 1000, new SamplingOptions { Seed = 9 })["theta"];
+        var b = model.Sample(X(0, 0), 1000, new SamplingOptions { Seed = 9 })["theta"];
+        var c = model.Sample(X(0, 0), 1000, new SamplingOptions { Seed = 10 })["theta"];
+        Assert.Equal(a, b);
+        Assert.NotEqual(a, c);
+    }
+
+    [Fact]
+    public void LogProb_AffineGaussianFlow_EqualsAnalyticDensity()
+    {
+        using var model = PosteriorModel.Load(Write(dir, NetworkFamily.CouplingFlow));
+        var theta = new ArrayBatch(3).Set("theta", [0.1, 0.2, -0.5, 0.9, 0.25, 0.25], 2);
+        double[] lp = model.LogProb(theta, X(0, 0));
+        for (int r = 0; r < 3; r++)
+        {
+            double expected = 0;
+            for (int j = 0; j < 2; j++)
+            {
+                double z = (theta.Get("theta")[r * 2 + j] - B) / S;
+                expected += -0.5 * z * z - 0.5 * Math.Log(2 * Math.PI) - Math.Log(S);
+            }
+            // float32 graph arithmetic on O(1) values: relative error ~1e-6.
+            Assert.Equal(expected, lp[r], 4);
+        }
+    }
+
+    [Fact]
+    public void LogProb_NonCouplingModel_IsRefusedWithFamily()
+    {
+        using var model = PosteriorModel.Load(Write(dir, NetworkFamily.FlowMatching));
+        var e = Assert.Throws<InvalidRequestException>(() => model.LogProb(new ArrayBatch(1).Set("theta", [0, 0], 2), X(0, 0)));
+        Assert.Contains("FlowMatching", e.Message);
+    }
+
+    [Fact]
+    public void Sample_ConsistencyStepsBeyondTraining_Warns()
+    {
+        using var model = PosteriorModel.Load(Write(dir, NetworkFamily.ConsistencyModel));
+        Assert.Empty(model.Sample(X(0, 0), 10, new SamplingOptions { Steps = 5 }).Warnings);
+        var warned = model.Sample(X(0, 0), 10, new SamplingOptions { Steps = 80 });
+        Assert.Contains(warned.Warnings, w => w.Contains("80") && w.Contains("51"));
+    }
+
+    [Fact]
+    public void Sample_UnknownConditionName_NamesItAndTheValidOnes()
+    {
+        using var model = PosteriorModel.Load(Write(dir, NetworkFamily.FlowMatching));
+        var e = Assert.Throws<UnknownVariableException>(() => model.Sample(new ArrayBatch(1).Set("y", [0, 0], 2), 10));
+        Assert.Contains("'y'", e.Message);
+        Assert.Contains("'x'", e.Message);
+    }
+
+    [Fact]
+    public void Sample_MissingCondition_NamesIt()
+    {
+        using var model = PosteriorModel.Load(Write(dir, NetworkFamily.FlowMatching));
+        var e = Assert.Throws<OnnxSbiException>(() => model.Sample(new ArrayBatch(1), 10));
+        Assert.Contains("'x'", e.Message);
+    }
+
+    [Fact]
+    public void Sample_WrongConditionShape_NamesExpectedAndReceived()
+    {
+        using var model = PosteriorModel.Load(Write(dir, NetworkFamily.FlowMatching));
+        var e = Assert.Throws<ShapeMismatchException>(() => model.Sample(new ArrayBatch(1).Set("x", [0, 0, 0], 3), 10));
+        Assert.Contains("[rows, 2]", e.Message);
+        Assert.Contains("[1, 3]", e.Message);
+    }
+
+    [Theory]
+    [InlineData(double.NaN)]
+    [InlineData(double.PositiveInfinity)]
+    public void Sample_NonFiniteCondition_NamesVariableAndRow(double bad)
+    {
+        using var model = PosteriorModel.Load(Write(dir, NetworkFamily.FlowMatching));
+        var e = Assert.Throws<NonFiniteValueException>(() => model.Sample(X(0, 0, 1, bad), 10));
+        Assert.Equal("x", e.VariableName);
+        Assert.Equal(1, e.Row);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-5)]
+    public void Sample_NonPositiveDrawCount_IsRefused(int draws)
+    {
+        using var model = PosteriorModel.Load(Write(dir, NetworkFamily.CouplingFlow));
+        var e = Assert.Throws<InvalidRequestException>(() => model.Sample(X(0, 0), draws));
+        Assert.Contains(draws.ToString(System.Globalization.CultureInfo.InvariantCulture), e.Message);
+    }
+
+    [Fact]
+    public void Sample_AboveCap_IsRefusedNamingTheLimit()
+    {
+        using var model = PosteriorModel.Load(Write(dir, NetworkFamily.CouplingFlow), new RuntimeOptions { MaxDrawsPerCall = 1000 });
+        var e = Assert.Throws<InvalidRequestException>(() => model.Sample(X(0, 0, 1, 1), 501));
+        Assert.Contains("1000", e.Message);
+        Assert.Contains("MaxDrawsPerCall", e.Message);
+    }
+
+    [Fact]
+    public void Sample_CancelledToken_StopsWithOperationCanceled()
+    {
+        using var model = PosteriorModel.Load(Write(dir, NetworkFamily.FlowMatching), new RuntimeOptions { ChunkSize = 64 });
+        using var cts = new CancellationTokenSource();
+        cts.Cancel();
+        Assert.ThrowsAny<OperationCanceledException>(() => model.Sample(X(0, 0), 10_000, cancellationToken: cts.Token));
+    }
+
+    [Fact]
+    public void Sample_ChunkedLargeRequest_MatchesMomentsAndShape()
+    {
+        using var model = PosteriorModel.Load(Write(dir, NetworkFamily.CouplingFlow), new RuntimeOptions { ChunkSize = 100 });
+        var draws = model.Sample(X(0, 0), 1_000, new SamplingOptions { Seed = 1 });
+        Assert.Equal(2000, draws["theta"].Length);
+        Assert.All(draws["theta"], v => Assert.True(double.IsFinite(v)));
+    }
+
+    [Fact]
+    public void Sample_CudaRequestedWithoutGpu_FallsBackToCpuOrUsesCuda()
+    {
+        using var model = PosteriorModel.Load(Write(dir, NetworkFamily.CouplingFlow), new RuntimeOptions { Provider = ExecutionProvider.Cuda });
+        var draws = model.Sample(X(0, 0), 100);
+        Assert.Equal(200, draws["theta"].Length);
+        Assert.True(model.Provider is ExecutionProvider.Cpu or ExecutionProvider.Cuda);
+    }
+
+    [Fact]
+    public void Dispose_ThenSample_ThrowsObjectDisposed()
+    {
+        var model = PosteriorModel.Load(Write(dir, NetworkFamily.CouplingFlow));
+        model.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => model.Sample(X(0, 0), 10));
+    }
+}
