@@ -10,7 +10,8 @@ namespace OnnxSbi.Runtime.Sampling;
 /// The integrator owns its stage buffers: they are allocated the first time a state of a given length is
 /// integrated (or a longer one than before) and reused afterwards, so the step loop allocates nothing.
 /// Not thread-safe: give each concurrent caller its own instance.
-/// The state is float32 like the network's tensors; the adaptive error norm is accumulated in double so
+/// The state and the stage derivatives are float32 like the network's tensors; each stage input and each
+/// new state is summed in double and rounded once, and the adaptive error norm is accumulated in double so
 /// that the RMS over many elements does not lose the small terms.
 /// </remarks>
 internal sealed class OdeIntegrator
@@ -46,6 +47,9 @@ internal sealed class OdeIntegrator
         Options = options;
         _rowWidth = rowWidth;
         _tableau = ButcherTableau.For(options.Kind);
+        // The adaptive loop reuses the last stage as the next first one and needs error weights.
+        if (options.IsAdaptive && (!_tableau.Fsal || _tableau.E is null))
+            throw new InvalidOperationException($"The adaptive method '{_tableau.Name}' must be an embedded FSAL pair.");
     }
 
     /// <summary>The options this integrator was created with.</summary>
