@@ -72,23 +72,6 @@ public class C2stTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void Score_TenThousandPerSetTwoDimensionsOneCore_TakesAFewSecondsAtMost()
-    {
-        var reference = Gaussian(10_000, 2, 9);
-        var model = Gaussian(10_000, 2, 10, [0.3, 0.0]);
-        C2st.Score(reference.AsSpan(0, 2000), model.AsSpan(0, 2000), 2, new C2stOptions(MaxEpochs: 3)); // JIT
-        var sw = Stopwatch.StartNew();
-        var result = C2st.Run(reference, model, 2, new C2stOptions(MaxDegreeOfParallelism: 1));
-        double oneCore = sw.Elapsed.TotalSeconds;
-        sw.Restart();
-        C2st.Run(reference, model, 2, new C2stOptions());
-        double allCores = sw.Elapsed.TotalSeconds;
-        output.WriteLine($"10k vs 10k, d = 2: {oneCore:F2} s on one core, {allCores:F2} s on {Environment.ProcessorCount} cores; {Describe(result)}");
-        // "A few seconds on one core at most"; the bound allows for a shared, busy machine.
-        Assert.True(oneCore < 10, $"{oneCore:F1} s");
-    }
-
-    [Fact]
     public void Score_ZScoring_InvariantToCommonAffineMap()
     {
         // z-scoring with the reference's statistics makes the test blind to a shared shift and scale.

@@ -173,23 +173,4 @@ public class NormalGeneratorTests(ITestOutputHelper output)
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
 
-    [Fact]
-    public void Fill_SingleThread_ExceedsThirtyMillionPerSecond()
-    {
-        var g = new NormalGenerator(1);
-        var z = new float[1 << 16];
-        for (int i = 0; i < 50; i++) g.Fill(z); // tier up the JIT
-        double best = double.MaxValue;
-        for (int trial = 0; trial < 200; trial++)
-        {
-            long start = Stopwatch.GetTimestamp();
-            g.Fill(z);
-            best = Math.Min(best, Stopwatch.GetElapsedTime(start).TotalSeconds);
-        }
-        double rate = z.Length / best;
-        output.WriteLine($"{rate / 1e6:F0} M normals/s (best of 200 fills of 65,536)");
-        // The required floor. The best of many ~1 ms trials measures an uncontended time slice, so a busy
-        // shared machine does not fail it spuriously.
-        Assert.True(rate > 30e6, $"{rate / 1e6:F1} M normals/s");
-    }
 }
