@@ -29,7 +29,6 @@ internal static class TrainVerb
         int epochs = s.Int("epochs", 1, 100_000) ?? recipe.SeedEpochs;
         int validationSets = s.Int("validation-sets", 0) ?? TwoMoonsTask.SeedValidationSets;
         string? checkpoint = s.String("checkpoint") ?? (s.Switch("resume") ? output + ".ckpt" : null);
-        if (s.Int("threads", 1, 1024) is int threads) TorchSharp.torch.set_num_threads(threads);
         var options = new TrainingOptions
         {
             Epochs = epochs,
@@ -40,6 +39,7 @@ internal static class TrainVerb
             CheckpointPath = checkpoint,
             Resume = s.Switch("resume"),
             SkipNonFiniteRows = s.Switch("skip-bad-rows"),
+            Threads = s.Int("threads", 1, 1024) ?? 1,
         };
         options.Validate();
         var overrides = new NetworkOverrides(s.Widths("widths"), s.Double("dropout", 0, 0.99), (long)batchesPerEpoch * epochs);

@@ -1,9 +1,186 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
 using Microsoft.Extensions.Logging;
+using OnnxSbi.Contracts.Onnx;
+using OnnxSbi.Runtime;
+using OnnxSbi.Runtime.Bundles;
+using OnnxSbi.Runtime.Diagnostics;
+using OnnxSbi.Runtime.Simulators;
+using OnnxSbi.Trainer.Networks;
+using OnnxSbi.Trainer.Tasks;
+using OnnxSbi.Trainer.Training;
+using OnnxSbi.Trainer.Workflows;
 
 namespace OnnxSbi.Trainer.Host;
 
-internal static partial class TwoMoonsVerb
+/// <summary>
+/// <c>two-moons</c>: the BayesFlow tutorial end to end — simulate, train the four seed networks,
+/// export, sample through the runtime at x = (0, 0), score against exact draws, plot, summarize.
+/// </summary>
+internal static class TwoMoonsVerb
 {
-    public static partial int Run(Settings s, ILogger logger, CancellationToken ct)
-        => throw new UsageException("two-moons is not available in this build yet.");
+    /// <summary>One model's row of the summary table.</summary>
+    internal sealed record ModelSummary(
+        string Network, string Title, string Bundle, double TrainSeconds, long OptimizerSteps, double FinalLoss, double FinalValLoss,
+        double C2stOrigin, double C2stMean10, double[] C2stPerObservation, double DrawsPerSecond, double MillisecondsFor3000);
+
+    /// <summary>The ten fixed test observations: prior-predictive draws with a fixed seed, as sbibm's observation set is fixed.</summary>
+    public static double[] TestObservations()
+    {
+        var batch = TwoMoons.CreateSimulator(seed: 20_240_611).Sample(10, seed: 20_240_611);
+        return batch.Get(TwoMoons.Observations);
+    }
+
+    public static int Run(Settings s, ILogger logger, CancellationToken ct)
+    {
+        bool quick = s.Switch("quick");
+        string outDir = Path.GetFullPath(s.String("out-dir") ?? Path.Combine("out", "two_moons"));
+        string? fromModels = s.String("from-models");
+        ulong seed = s.ULong("seed") ?? 1;
+        int threads = s.Int("threads", 1, 1024) ?? 1;
+        if (quick && fromModels is not null) throw new UsageException("--quick trains at a reduced budget; --from-models trains nothing. Choose one.");
+        Directory.CreateDirectory(outDir);
+        var total = Stopwatch.StartNew();
+
+        // The seed's budget, or a reduced one for --quick (same pipeline, same architectures).
+        int batches = quick ? 128 : TwoMoonsTask.SeedBatches;
+        int referenceDraws = quick ? 2_000 : 10_000;
+        var bundles = new List<(NetworkRecipe Recipe, string Path)>();
+        foreach (var recipe in NetworkCatalog.All)
+        {
+            ct.ThrowIfCancellationRequested();
+            string bundle = Path.Combine(fromModels ?? outDir, recipe.Name + ".onnxsbi");
+            if (fromModels is null)
+            {
+                int epochs = quick ? Math.Max(3, recipe.SeedEpochs / 6) : recipe.SeedEpochs;
+                Train(recipe, bundle, batches, epochs, seed, threads, outDir, logger, ct);
+            }
+            else if (!File.Exists(bundle))
+            {
+                throw new UsageException($"--from-models: '{bundle}' does not exist. Expected {string.Join(", ", NetworkCatalog.All.Select(r => r.Name + ".onnxsbi"))}.");
+            }
+            bundles.Add((recipe, bundle));
+        }
+
+        // Everything below runs through the runtime package, as a deployed application would.
+        logger.LogInformation("Scoring with {N} exact reference draws per observation", referenceDraws);
+        double[] observations = TestObservations();
+        var references = new double[11][];
+        references[0] = TwoMoonsPosterior.SampleExact(0, 0, referenceDraws, seed: 7);
+        for (int i = 0; i < 10; i++) references[i + 1] = TwoMoonsPosterior.SampleExact(observations[2 * i], observations[2 * i + 1], referenceDraws, seed: 100 + (ulong)i);
+
+        var summaries = new List<ModelSummary>();
+        var scatter = new List<(string Title, double[] Theta)>();
+        foreach (var (recipe, bundle) in bundles)
+        {
+            ct.ThrowIfCancellationRequested();
+            using var model = PosteriorModel.Load(bundle);
+            var origin = new ArrayBatch(1).Set(TwoMoons.Observations, [0.0, 0.0], 2);
+            var options = new SamplingOptions { Seed = seed };
+            var draws3000 = model.Sample(origin, 3000, options, ct);
+            double ms = MedianMilliseconds(() => model.Sample(origin, 3000, options, ct), quick ? 3 : 7);
+            scatter.Add((recipe.Title, draws3000[TwoMoons.Parameters]));
+
+            var all = new ArrayBatch(11).Set(TwoMoons.Observations, [0.0, 0.0, .. observations], 2);
+            var draws = model.Sample(all, referenceDraws, options with { Seed = seed + 1 }, ct);
+            double[] theta = draws[TwoMoons.Parameters];
+            var scores = new double[11];
+            for (int i = 0; i < 11; i++)
+                scores[i] = C2st.Score(references[i], theta.AsSpan(i * referenceDraws * 2, referenceDraws * 2), 2, new C2stOptions(Seed: 11 + (ulong)i));
+            var training = model.Manifest.Training;
+            var summary = new ModelSummary(recipe.Name, recipe.Title, bundle, training.Seconds, training.OptimizerSteps,
+                training.Loss.Count > 0 ? training.Loss[^1] : double.NaN, training.ValLoss.Count > 0 ? training.ValLoss[^1] : double.NaN,
+                scores[0], scores.Skip(1).Average(), scores.Skip(1).ToArray(), 3000 / (ms / 1000), ms);
+            summaries.Add(summary);
+            logger.LogInformation("{Title}: C2ST at x=(0,0) {C2st:F3}, mean over 10 observations {Mean:F3}, 3000 draws in {Ms:F1} ms",
+                recipe.Title, summary.C2stOrigin, summary.C2stMean10, ms);
+            if (fromModels is null) RecordMetrics(bundle, summary);
+            Plots.LossCurves(Path.Combine(outDir, $"loss_{recipe.Name}.png"), recipe.Title, training.Loss, training.ValLoss);
+        }
+
+        string figure = Path.Combine(outDir, "two_moons_posteriors.png");
+        Plots.TutorialFigure(figure, scatter);
+        string table = SummaryTable(summaries, referenceDraws);
+        Console.WriteLine(table);
+        Atomic.WriteText(Path.Combine(outDir, "summary.md"), table);
+        Atomic.WriteText(Path.Combine(outDir, "summary.json"), JsonSerializer.Serialize(summaries, new JsonSerializerOptions { WriteIndented = true }));
+        logger.LogInformation("Wrote {Figure}, loss curves and summary to {Dir} in {Seconds:F0} s", figure, outDir, total.Elapsed.TotalSeconds);
+        return 0;
+    }
+
+    private static void Train(NetworkRecipe recipe, string bundle, int batches, int epochs, ulong seed, int threads, string outDir, ILogger logger, CancellationToken ct)
+    {
+        var options = new TrainingOptions
+        {
+            Epochs = epochs,
+            BatchSize = TwoMoonsTask.SeedBatchSize,
+            Seed = seed,
+            Threads = threads,
+            CheckpointPath = Path.Combine(outDir, "checkpoints", recipe.Name + ".ckpt"),
+            Resume = true,
+        };
+        var overrides = new NetworkOverrides(TotalSteps: (long)batches * epochs);
+        using var workflow = new BasicWorkflow(TwoMoons.CreateSimulator(seed), TwoMoonsTask.SeedAdapter(),
+            TwoMoonsTask.InferenceVariables, TwoMoonsTask.ConditionVariables, (d, c) => recipe.Build(d, c, overrides));
+        logger.LogInformation("Training {Title}: {Epochs} epochs × {Batches} batches of {BatchSize}", recipe.Title, epochs, batches, options.BatchSize);
+        var history = workflow.FitOffline(batches * options.BatchSize, TwoMoonsTask.SeedValidationSets, options, new ConsoleProgress(logger, recipe.Name), ct);
+        workflow.Export(bundle, $"{recipe.Title} on two moons", new Dictionary<string, double>
+        {
+            ["final_loss"] = history.Loss[^1],
+            ["final_val_loss"] = history.ValidationLoss[^1],
+            ["train_seconds"] = history.Seconds,
+        });
+    }
+
+    /// <summary>Adds the evaluation to the bundle's metrics and model card, rewriting it atomically.</summary>
+    private static void RecordMetrics(string bundle, ModelSummary s)
+    {
+        var contents = BundleReader.Read(bundle);
+        var manifest = contents.Manifest.Clone();
+        manifest.Metrics["c2st_x00"] = s.C2stOrigin;
+        manifest.Metrics["c2st_mean_10_observations"] = s.C2stMean10;
+        manifest.Metrics["draws_per_second_3000_x00"] = s.DrawsPerSecond;
+        var graphs = contents.Graphs.ToDictionary(g => g.Key, g => ModelProto.Parser.ParseFrom(g.Value));
+        string card = contents.ModelCard + string.Create(CultureInfo.InvariantCulture,
+            $"\n## Evaluation (two-moons command)\n- C2ST at x=(0,0): {s.C2stOrigin:F3}\n- Mean C2ST over 10 fixed observations: {s.C2stMean10:F3}\n- 3,000 draws at x=(0,0): {s.MillisecondsFor3000:F1} ms ({s.DrawsPerSecond:F0} draws/s)\n");
+        BundleWriter.Write(bundle, manifest, graphs, card);
+    }
+
+    private static double MedianMilliseconds(Action action, int repeats)
+    {
+        var times = new double[repeats];
+        for (int i = 0; i < repeats; i++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            action();
+            times[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        }
+        Array.Sort(times);
+        return times[repeats / 2];
+    }
+
+    private static string SummaryTable(List<ModelSummary> rows, int referenceDraws)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var sb = new StringBuilder();
+        sb.AppendLine($"| model | training time | steps | final loss | final val loss | C2ST x=(0,0) | mean C2ST (10 obs) | 3,000 draws | draws/s |");
+        sb.AppendLine("|---|---|---|---|---|---|---|---|---|");
+        foreach (var r in rows)
+            sb.AppendLine(string.Create(inv, $"| {r.Title} | {r.TrainSeconds:F0} s | {r.OptimizerSteps} | {r.FinalLoss:F4} | {r.FinalValLoss:F4} | {r.C2stOrigin:F3} | {r.C2stMean10:F3} | {r.MillisecondsFor3000:F1} ms | {r.DrawsPerSecond:F0} |"));
+        sb.AppendLine().AppendLine(string.Create(inv, $"C2ST: sbibm's classifier two-sample test, {referenceDraws} model draws against {referenceDraws} exact rejection draws per observation (0.5 = indistinguishable)."));
+        return sb.ToString();
+    }
+}
+
+/// <summary>Writes small text files through a temporary sibling and a rename.</summary>
+internal static class Atomic
+{
+    public static void WriteText(string path, string text)
+    {
+        string tmp = path + $".{Environment.ProcessId}.tmp";
+        File.WriteAllText(tmp, text);
+        File.Move(tmp, path, overwrite: true);
+    }
 }

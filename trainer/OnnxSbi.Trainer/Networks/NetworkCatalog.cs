@@ -27,7 +27,11 @@ public static partial class NetworkCatalog
     private static MlpOptions Subnet(NetworkOverrides o, IReadOnlyList<int> widths, double dropout, Activation activation = Activation.Mish)
         => new(o.Widths ?? widths, activation, o.Dropout ?? dropout);
 
-    /// <summary>Flow matching with the seed's MLP (256,)×6, dropout 0, 50 epochs.</summary>
+    /// <summary>
+    /// Flow matching with the seed's MLP (256,)×6, dropout 0, 50 epochs. Its runtime default is RK4 with
+    /// 25 steps (100 network evaluations): on the seed model it scored C2ST 0.517 at x = (0, 0), against
+    /// 0.521 for BayesFlow's adaptive Tsit5 default, which needs at least 300 evaluations (min 50 steps).
+    /// </summary>
     public static NetworkRecipe FlowMatchingSeed { get; } = new("flow_matching", "Flow Matching", 50,
-        (d, c, o) => new FlowMatching(d, c, new FlowMatchingOptions(Subnet(o, Enumerable.Repeat(256, 6).ToArray(), 0.0))));
+        (d, c, o) => new FlowMatching(d, c, new FlowMatchingOptions(Subnet(o, Enumerable.Repeat(256, 6).ToArray(), 0.0), DefaultMethod: "rk4", DefaultSteps: 25)));
 }

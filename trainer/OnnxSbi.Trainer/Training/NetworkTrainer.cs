@@ -84,6 +84,7 @@ public static class NetworkTrainer
         CancellationToken cancellationToken = default)
     {
         options.Validate();
+        torch.set_num_threads(options.Threads);
         int batches = source.BatchesPerEpoch(options);
         long totalSteps = (long)batches * options.Epochs;
         double weightDecay = options.WeightDecay ?? (source.Mode == "online" ? 0.0 : 5e-3);
