@@ -240,12 +240,17 @@ public static class PosteriorDiagnostics
         => Quantile(sorted, (1 - level) / 2) <= truth && truth <= Quantile(sorted, (1 + level) / 2);
 
     /// <summary>
-    /// Sample quantile of sorted values with linear interpolation between order statistics, Hyndman &amp;
-    /// Fan (1996) type 7 (numpy's default, which BayesFlow uses): h = (n − 1)·q.
+    /// Sample quantile of sorted values, Hyndman &amp; Fan (1996) type 6 (numpy's "weibull"): the order
+    /// statistic at 1-based position h = (n + 1)·q, interpolated linearly and clamped to the sample's range.
+    /// For continuous draws E[F(X₍ₖ₎)] = k/(n + 1), so E[F(q̂)] = q exactly and an exact posterior's central
+    /// intervals cover at their nominal level for any number of draws. numpy's default type 7 (which
+    /// BayesFlow uses) puts the ends at h = (n − 1)·q + 1 and undercovers: 93.1% for a nominal 95% with
+    /// 100 draws, 94.6% with 500. Medians agree under both rules.
     /// </summary>
     internal static double Quantile(ReadOnlySpan<double> sorted, double q)
     {
-        double h = (sorted.Length - 1) * q;
+        double h = (sorted.Length + 1) * q - 1; // 0-based
+        if (h <= 0) return sorted[0];
         int below = (int)Math.Floor(h);
         if (below >= sorted.Length - 1) return sorted[^1];
         return sorted[below] + (h - below) * (sorted[below + 1] - sorted[below]);
