@@ -29,7 +29,7 @@ internal static partial class Commands
         Func<ulong, Simulator>? createSimulator = null;
         if (task is not null && !Tasks.TryGetValue(task, out createSimulator))
             throw new UsageException($"'diagnose': unknown --task '{task}'. Known tasks: {string.Join(", ", Tasks.Keys)}.");
-        int? datasets = a.Int("datasets", 2, 10_000_000);
+        int? datasets = a.Int("datasets", 2, EcdfBand.MaxDatasets);
         int draws = a.Int("draws", 2, 1_000_000) ?? 500;
         ulong seed = a.ULong("seed") ?? 1;
         int observation = a.Int("observation", 0, int.MaxValue) ?? 0;

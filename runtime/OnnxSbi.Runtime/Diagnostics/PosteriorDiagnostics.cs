@@ -79,6 +79,8 @@ public static class PosteriorDiagnostics
     {
         var manifest = model.Manifest;
         int n = batch.Rows, s = options.NumDraws;
+        if (n > EcdfBand.MaxDatasets)
+            throw new InvalidRequestException($"SBC is run on at most {EcdfBand.MaxDatasets} datasets (the simultaneous band's limit); the {source} has {n}. Set NumDatasets.");
         var truths = Select(batch, manifest.InferenceVariables, source, "inference variable");
         var conditions = Select(batch, manifest.ConditionVariables, source, "condition variable");
 

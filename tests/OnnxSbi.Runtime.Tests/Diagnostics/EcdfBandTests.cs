@@ -61,6 +61,19 @@ public class EcdfBandTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void ManyDraws_UseAtMostHundredEvenlySpacedPoints()
+    {
+        // S = 99,999: points ⌊k·100,000/101⌋/100,000, i.e. k/101 to within 1e-5.
+        var band = EcdfBand.For(50, 99_999);
+        Assert.Equal(EcdfBand.MaxPoints, band.Points.Count);
+        for (int k = 0; k < band.Points.Count; k++) Assert.Equal((k + 1) / 101.0, band.Points[k], 1e-5);
+    }
+
+    [Fact]
+    public void TooManyDatasets_IsRefused()
+        => Assert.Throws<InvalidRequestException>(() => EcdfBand.For(EcdfBand.MaxDatasets + 1, 100));
+
+    [Fact]
     public void EcdfDifference_OfAllRanksZero_IsOneMinusZ()
     {
         var band = EcdfBand.For(20, 9);
