@@ -18,6 +18,12 @@ internal static partial class Commands
           log-prob  --model PATH (--condition NAME=V1,V2 … | --conditions-file F.csv) --theta-file F.csv
                     [--provider cpu|cuda] [--threads T] --out logprob.csv
           inspect   PATH
+          diagnose  --model PATH (--task two_moons | --test-set F.csv) [--datasets N] [--draws S] [--seed S]
+                    [--observation I] [--confidence 0.95] [--method M] [--steps K] [--atol A] [--rtol R]
+                    [--provider cpu|cuda] [--threads T] [--chunk-size R] --out-dir DIR
+                    SBC ranks with a simultaneous ECDF band, calibration error, coverage, contraction,
+                    z-scores, NRMSE, R²; writes diagnostics.json, diagnostics.csv and PNG figures.
+                    A test set has columns like theta[0],theta[1],x[0],x[1] (all rows, or the first N).
         Run 'onnxsbi VERB --help' for details. README.md documents every flag with an example.
         """;
 
@@ -35,6 +41,7 @@ internal static partial class Commands
             "sample" => Sample(args, ct),
             "log-prob" => LogProb(args),
             "inspect" => Inspect(args),
+            "diagnose" => Diagnose(args, ct),
             _ => RunMore(verb, args, ct),
         };
     }
