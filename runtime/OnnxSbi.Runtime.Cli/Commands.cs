@@ -42,11 +42,10 @@ internal static partial class Commands
             "log-prob" => LogProb(args),
             "inspect" => Inspect(args),
             "diagnose" => Diagnose(args, ct),
-            _ => RunMore(verb, args, ct),
+            _ => throw new UsageException($"Unknown verb '{verb}'. Valid verbs: sample, log-prob, inspect, diagnose."),
         };
     }
 
-    private static partial int RunMore(string verb, string[] args, CancellationToken ct);
 
     private static RuntimeOptions ParseRuntime(CliArgs a)
     {
