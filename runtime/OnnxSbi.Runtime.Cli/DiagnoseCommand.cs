@@ -65,6 +65,21 @@ internal static partial class Commands
             throw new UsageException($"--observation must be in [0, {report.NumDatasets - 1}]; got {observation}.");
 
         var clock = Stopwatch.StartNew();
+        var written = WriteOutputs(report, model, source, outDir, observation);
+        double outputSeconds = clock.Elapsed.TotalSeconds;
+
+        Console.WriteLine(DiagnosticsFiles.Summary(report, model, source, outputSeconds));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"wrote: {string.Join(", ", written)}"));
+        return 0;
+    }
+
+    /// <summary>Writes the diagnose verb's files for <paramref name="report"/> into <paramref name="outDir"/> (observation 0 in the pairs plot).</summary>
+    public static IReadOnlyList<string> WriteDiagnostics(DiagnosticsReport report, PosteriorModel model, string source, string outDir)
+        => WriteOutputs(report, model, source, outDir, 0);
+
+    /// <summary>Writes diagnostics.json, diagnostics.csv and the PNGs into <paramref name="outDir"/>; returns the paths written.</summary>
+    internal static List<string> WriteOutputs(DiagnosticsReport report, PosteriorModel model, string source, string outDir, int observation)
+    {
         var written = new List<string>();
         string Out(string name)
         {
@@ -82,10 +97,6 @@ internal static partial class Commands
         string lossPath = Path.Combine(outDir, "loss.png");
         if (DiagnosticPlots.LossHistory(model.Manifest.Training, lossPath)) written.Add(lossPath);
         else Console.Error.WriteLine("diagnose: the bundle records no training losses; loss.png skipped.");
-        double outputSeconds = clock.Elapsed.TotalSeconds;
-
-        Console.WriteLine(DiagnosticsFiles.Summary(report, model, source, outputSeconds));
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"wrote: {string.Join(", ", written)}"));
-        return 0;
+        return written;
     }
 }
