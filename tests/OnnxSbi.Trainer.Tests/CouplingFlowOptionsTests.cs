@@ -17,6 +17,7 @@ public class CouplingFlowOptionsTests
         Assert.True(o.UseActNorm);
         Assert.Equal([128, 128], o.Widths);
         Assert.Equal(0.05, o.SubnetDropout);
+        Assert.Equal(Activation.Silu, o.SubnetActivation);
         Assert.Equal(16, o.Bins);
         Assert.Equal(3.0, o.Bound);
         Assert.Equal(0.1, o.MinBinSize);

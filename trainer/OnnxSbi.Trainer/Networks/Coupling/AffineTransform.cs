@@ -58,6 +58,6 @@ internal sealed class AffineTransform : CouplingTransform
         string[] parts = g.Node("Split", [raw, g.InitializerInt64(prefix + "_split", [dims, dims], 2)],
             [g.Fresh(prefix + "_s_raw"), g.Fresh(prefix + "_t")], ("axis", 1L));
         string shifted = g.Node("Add", [g.Node("Asinh", [parts[0]]), g.Scalar(prefix + "_shift", (float)SoftplusOneShift)]);
-        return (g.Node("Softplus", [shifted]), parts[1]);
+        return (FlowGraph.EmitSoftplus(g, shifted), parts[1]);
     }
 }

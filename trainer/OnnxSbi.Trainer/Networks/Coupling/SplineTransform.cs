@@ -12,19 +12,40 @@ namespace OnnxSbi.Trainer.Networks;
 /// slopes  δ_k = softplus(raw + ln(e − 1)) inside and δ_0 = δ_K = 1 to match the tails.
 /// A zero subnet gives equal bins and unit slopes: the identity. The bin of a point is the number of
 /// interior knots at or below it (a compare and a sum, no search loop), so the exported graph uses
-/// only GreaterOrEqual, Cast, ReduceSum and GatherElements.
+/// only GreaterOrEqual, Cast, ReduceSum and GatherElements to find it.
 /// </summary>
 internal sealed class SplineTransform : CouplingTransform
 {
     private readonly int bins;
     private readonly double bound;
     private readonly double minBin;
+    // Knots = sizes·Cumulative + KnotOffsets: column k sums the sizes before knot k, and the first and
+    // last columns are zero, so the outer knots are exactly −B and B whatever the rounding of the sum.
+    // Derivatives = slopes·Embedding + BoundarySlopes puts the K − 1 interior slopes between two 1s.
+    // Products with 0 and 1 are exact, so both are exact rearrangements, written as MatMul because
+    // ONNX Runtime's CumSum and Pad cost more than a small matrix product.
+    private readonly float[] cumulative;
+    private readonly float[] knotOffsets;
+    private readonly float[] embedding;
+    private readonly float[] boundarySlopes;
+    private readonly Dictionary<(ScalarType, TorchSharp.DeviceType), Tensor[]> constants = [];
 
     public SplineTransform(int bins, double bound, double minBinSize)
     {
         this.bins = bins;
         this.bound = bound;
         minBin = minBinSize;
+        cumulative = new float[bins * (bins + 1)];
+        for (int j = 0; j < bins; j++)
+            for (int k = j + 1; k < bins; k++)
+                cumulative[j * (bins + 1) + k] = 1f;
+        knotOffsets = new float[bins + 1];
+        for (int k = 0; k < bins; k++) knotOffsets[k] = (float)-bound;
+        knotOffsets[bins] = (float)bound;
+        embedding = new float[(bins - 1) * (bins + 1)];
+        for (int j = 0; j < bins - 1; j++) embedding[j * (bins + 1) + j + 1] = 1f;
+        boundarySlopes = new float[bins + 1];
+        boundarySlopes[0] = boundarySlopes[bins] = 1f;
     }
 
     public override int ParamsPerDim => 3 * bins - 1;
@@ -46,26 +67,30 @@ internal sealed class SplineTransform : CouplingTransform
         var parts = raw.reshape(-1, dims, ParamsPerDim).split([bins, bins, bins - 1], 2);
         var widths = nn.functional.softmax(parts[0], 2) * Span + minBin;
         var heights = nn.functional.softmax(parts[1], 2) * Span + minBin;
-        var x = Edges(widths);
-        var y = Edges(heights);
+        var c = Constants(raw);
+        var x = widths.matmul(c[0]) + c[1];
+        var y = heights.matmul(c[0]) + c[1];
         var slopes = nn.functional.softplus(parts[2] + AffineTransform.SoftplusOneShift);
-        var derivatives = nn.functional.pad(slopes, [1, 1], value: 1.0);
+        var derivatives = slopes.matmul(c[2]) + c[3];
         return (x.MoveToOuterDisposeScope(), y.MoveToOuterDisposeScope(), derivatives.MoveToOuterDisposeScope(),
             widths.MoveToOuterDisposeScope(), heights.MoveToOuterDisposeScope());
     }
 
-    /// <summary>
-    /// Knots from bin sizes [N, d, K]: −B + the running sum of the first K − 1 sizes, then B exactly.
-    /// A running sum (CumSum in the graph) adds in the same order on both sides, so TorchSharp and
-    /// ONNX Runtime place the knots identically.
-    /// </summary>
-    private Tensor Edges(Tensor sizes)
+    /// <summary>The constant matrices in the dtype and on the device of <paramref name="like"/>, made once.</summary>
+    private Tensor[] Constants(Tensor like)
     {
-        using var scope = NewDisposeScope();
-        var inner = sizes.narrow(2, 0, bins - 1).cumsum(2) - bound;
-        var first = full([sizes.shape[0], sizes.shape[1], 1], -bound, dtype: sizes.dtype, device: sizes.device);
-        var last = full([sizes.shape[0], sizes.shape[1], 1], bound, dtype: sizes.dtype, device: sizes.device);
-        return cat([first, inner, last], 2).MoveToOuterDisposeScope();
+        var key = (like.dtype, like.device_type);
+        if (!constants.TryGetValue(key, out var c))
+        {
+            Tensor Make(float[] values, params long[] shape)
+            {
+                using var host = tensor(values, shape, dtype: ScalarType.Float32);
+                return host.to(like.dtype, like.device).DetachFromDisposeScope();
+            }
+            c = [Make(cumulative, bins, bins + 1), Make(knotOffsets, bins + 1), Make(embedding, bins - 1, bins + 1), Make(boundarySlopes, bins + 1)];
+            constants[key] = c;
+        }
+        return c;
     }
 
     public override (Tensor Z, Tensor LogDet) Forward(Tensor x, Tensor raw)
@@ -193,18 +218,15 @@ internal sealed class SplineTransform : CouplingTransform
             [g.Fresh(e.Prefix + "_widths"), g.Fresh(e.Prefix + "_heights"), g.Fresh(e.Prefix + "_slopes")], ("axis", 2L));
         string span = e.Scalar(Span), min = e.Scalar(minBin);
         string Sizes(string raw) => g.Node("Add", [g.Node("Mul", [g.Node("Softmax", [raw], attributes: ("axis", 2L)), span]), min]);
-        string Edges(string sizes)
-        {
-            // The running sum of the first K − 1 sizes, minus B; then −B prepended and B appended.
-            string head = g.Node("Slice", [sizes, g.InitializerInt64(e.Prefix + "_zero", [0], 1), g.InitializerInt64(e.Prefix + "_km1", [bins - 1], 1), e.Axis2]);
-            string inner = g.Node("Sub", [g.Node("CumSum", [head, e.Axis2Scalar]), e.Scalar(bound)]);
-            string padded = g.Node("Pad", [inner, g.InitializerInt64(e.Prefix + "_pads_l", [0, 0, 1, 0, 0, 0], 6), e.Scalar(-bound)]);
-            return g.Node("Pad", [padded, g.InitializerInt64(e.Prefix + "_pads_r", [0, 0, 0, 0, 0, 1], 6), e.Scalar(bound)]);
-        }
+        string cumulativeMatrix = g.Initializer(e.Prefix + "_cumulative", cumulative, bins, bins + 1);
+        string offsets = g.Initializer(e.Prefix + "_knot_offsets", knotOffsets, bins + 1);
         string widths = Sizes(parts[0]), heights = Sizes(parts[1]);
-        string x = Edges(widths), y = Edges(heights);
-        string slopes = g.Node("Softplus", [g.Node("Add", [parts[2], e.Scalar(AffineTransform.SoftplusOneShift)])]);
-        string derivatives = g.Node("Pad", [slopes, g.InitializerInt64(e.Prefix + "_pads", [0, 0, 1, 0, 0, 1], 6), e.Scalar(1)]);
+        string x = g.Node("Add", [g.Node("MatMul", [widths, cumulativeMatrix]), offsets]);
+        string y = g.Node("Add", [g.Node("MatMul", [heights, cumulativeMatrix]), offsets]);
+        string slopes = FlowGraph.EmitSoftplus(g, g.Node("Add", [parts[2], e.Scalar(AffineTransform.SoftplusOneShift)]));
+        string derivatives = g.Node("Add", [
+            g.Node("MatMul", [slopes, g.Initializer(e.Prefix + "_embedding", embedding, bins - 1, bins + 1)]),
+            g.Initializer(e.Prefix + "_boundary_slopes", boundarySlopes, bins + 1)]);
         return (x, y, derivatives, widths, heights);
     }
 
@@ -221,7 +243,7 @@ internal sealed class SplineTransform : CouplingTransform
     /// <summary>Graph-writing context of one spline: shared axis constants and named scalars.</summary>
     private sealed class Emitter(GraphBuilder graph, string prefix)
     {
-        private string? axis1, axis2, axis2Scalar;
+        private string? axis1, axis2;
 
         public GraphBuilder Graph => graph;
 
@@ -230,8 +252,6 @@ internal sealed class SplineTransform : CouplingTransform
         public string Axis1 => axis1 ??= graph.InitializerInt64(prefix + "_axis1", [1], 1);
 
         public string Axis2 => axis2 ??= graph.InitializerInt64(prefix + "_axis2", [2], 1);
-
-        public string Axis2Scalar => axis2Scalar ??= graph.InitializerInt64(prefix + "_axis2s", [2]);
 
         public string Scalar(double value) => graph.Scalar(prefix + "_c", (float)value);
 
