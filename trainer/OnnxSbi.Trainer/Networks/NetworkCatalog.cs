@@ -34,4 +34,12 @@ public static partial class NetworkCatalog
     /// </summary>
     public static NetworkRecipe FlowMatchingSeed { get; } = new("flow_matching", "Flow Matching", 50,
         (d, c, o) => new FlowMatching(d, c, new FlowMatchingOptions(Subnet(o, Enumerable.Repeat(256, 6).ToArray(), 0.0), DefaultMethod: "rk4", DefaultSteps: 25)));
+
+    /// <summary>Affine coupling flow: depth 8, subnet widths (64, 64), 30 epochs; BayesFlow's other defaults.</summary>
+    public static NetworkRecipe AffineCouplingFlowSeed { get; } = new("affine_coupling_flow", "Affine Coupling Flow", 30,
+        (d, c, o) => new CouplingFlow(d, c, new CouplingFlowOptions(Depth: 8, Transform: "affine", SubnetWidths: o.Widths ?? [64, 64], SubnetDropout: o.Dropout ?? 0.05)));
+
+    /// <summary>Spline coupling flow: depth 4 with the default subnet, 30 epochs.</summary>
+    public static NetworkRecipe SplineCouplingFlowSeed { get; } = new("spline_coupling_flow", "Spline Coupling Flow", 30,
+        (d, c, o) => new CouplingFlow(d, c, new CouplingFlowOptions(Depth: 4, Transform: "spline", SubnetWidths: o.Widths, SubnetDropout: o.Dropout ?? 0.05)));
 }
