@@ -90,7 +90,8 @@ public sealed class OfflineSource : TrainingSource
         {
             permutation?.Dispose();
             using var g = new Generator(unchecked(options.Seed * 0x9E3779B97F4A7C15UL + (ulong)epoch));
-            permutation = randperm(Data.Rows, generator: g);
+            // The trainer calls Batch inside a per-batch dispose scope; the permutation outlives it.
+            permutation = randperm(Data.Rows, generator: g).DetachFromDisposeScope();
             permutationEpoch = epoch;
         }
         using var idx = permutation!.narrow(0, (long)batch * options.BatchSize, options.BatchSize);
