@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace OnnxSbi.Trainer.Tests;
 
 [Collection("TorchSharp")]
-public class CouplingFlowCheckpointTests
+public class CouplingFlowCheckpointTests : SingleThreadedTorch
 {
     [Theory]
     [InlineData("affine", "random", 5)]

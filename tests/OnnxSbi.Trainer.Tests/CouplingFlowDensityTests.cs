@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace OnnxSbi.Trainer.Tests;
 
 [Collection("TorchSharp")]
-public class CouplingFlowDensityTests(ITestOutputHelper output)
+public class CouplingFlowDensityTests(ITestOutputHelper output) : SingleThreadedTorch
 {
     [Theory]
     [InlineData("affine", "orthogonal", -1.0)]

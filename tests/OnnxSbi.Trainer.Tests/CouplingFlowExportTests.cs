@@ -5,7 +5,7 @@ using OnnxSbi.Trainer.Networks;
 namespace OnnxSbi.Trainer.Tests;
 
 [Collection("TorchSharp")]
-public class CouplingFlowExportTests
+public class CouplingFlowExportTests : SingleThreadedTorch
 {
     [Fact]
     public void ExportGraphs_BothRoles_HaveTheDocumentedSignatures()

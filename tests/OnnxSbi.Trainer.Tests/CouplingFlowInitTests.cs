@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace OnnxSbi.Trainer.Tests;
 
 [Collection("TorchSharp")]
-public class CouplingFlowInitTests
+public class CouplingFlowInitTests : SingleThreadedTorch
 {
     [Theory]
     [InlineData("affine")]

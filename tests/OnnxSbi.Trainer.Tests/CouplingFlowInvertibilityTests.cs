@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace OnnxSbi.Trainer.Tests;
 
 [Collection("TorchSharp")]
-public class CouplingFlowInvertibilityTests(ITestOutputHelper output)
+public class CouplingFlowInvertibilityTests(ITestOutputHelper output) : SingleThreadedTorch
 {
     public static TheoryData<string, string> Configurations => new()
     {

@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace OnnxSbi.Trainer.Tests;
 
 [Collection("TorchSharp")]
-public class CouplingFlowLogDetTests(ITestOutputHelper output)
+public class CouplingFlowLogDetTests(ITestOutputHelper output) : SingleThreadedTorch
 {
     [Theory]
     [InlineData("affine", "random")]

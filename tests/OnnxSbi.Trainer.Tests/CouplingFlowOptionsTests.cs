@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace OnnxSbi.Trainer.Tests;
 
 [Collection("TorchSharp")]
-public class CouplingFlowOptionsTests
+public class CouplingFlowOptionsTests : SingleThreadedTorch
 {
     [Fact]
     public void Defaults_AreBayesFlows()

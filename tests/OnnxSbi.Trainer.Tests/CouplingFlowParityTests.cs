@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace OnnxSbi.Trainer.Tests;
 
 [Collection("TorchSharp")]
-public class CouplingFlowParityTests
+public class CouplingFlowParityTests : SingleThreadedTorch
 {
     [Theory]
     [InlineData("affine", "random", 3)]
@@ -62,6 +62,24 @@ public class CouplingFlowParityTests
             for (int i = 0; i < n; i++) z1[i, 0] = ky[i, 0, i % knots];
         }
         CouplingFlowFixtures.AssertGraphsMatch(net, theta, c, z);
+    }
+}
+
+/// <summary>
+/// Runs each test with one libtorch intra-op thread and restores the previous count afterwards. The
+/// networks here are small, so a second thread buys nothing, and on a shared two-core machine its
+/// synchronization made every operation up to ten times slower.
+/// </summary>
+public abstract class SingleThreadedTorch : IDisposable
+{
+    private readonly int previousThreads = get_num_threads();
+
+    protected SingleThreadedTorch() => set_num_threads(1);
+
+    public void Dispose()
+    {
+        set_num_threads(previousThreads);
+        GC.SuppressFinalize(this);
     }
 }
 

@@ -112,7 +112,7 @@ public sealed class CouplingFlow : PosteriorNetwork
         var inverse = new GraphBuilder("coupling_flow_inverse");
         string x = inverse.Input("z", null, InferenceDim);
         string c = inverse.Input("conditions", null, ConditionDim);
-        for (int i = layers.Count - 1; i >= 0; i--) x = layers[i].EmitInverse(inverse, x, c, $"{layers[i].GetName()}");
+        for (int i = layers.Count - 1; i >= 0; i--) x = layers[i].EmitInverse(inverse, x, c, layers[i].GetName());
         inverse.Node("Identity", [x], "theta");
         inverse.Output("theta", null, InferenceDim);
 

@@ -64,7 +64,7 @@ internal sealed class SplineTransform : CouplingTransform
     public (Tensor X, Tensor Y, Tensor Derivatives, Tensor Widths, Tensor Heights) Knots(Tensor raw, long dims)
     {
         using var scope = NewDisposeScope();
-        var parts = raw.reshape(-1, dims, ParamsPerDim).split([bins, bins, bins - 1], 2);
+        var parts = raw.reshape(raw.shape[0], dims, ParamsPerDim).split([bins, bins, bins - 1], 2);
         var widths = nn.functional.softmax(parts[0], 2) * Span + minBin;
         var heights = nn.functional.softmax(parts[1], 2) * Span + minBin;
         var c = Constants(raw);
