@@ -41,7 +41,6 @@ public class ConsistencyModelParityTests
         double scale = Export(expected).Max(v => Math.Abs(v));
         Assert.True(diff <= 1e-4, $"max abs diff {diff} at {point} (max |f| = {scale})");
         Assert.InRange(scale, 0.05, 100);
-        Console.WriteLine($"parity {activation} {point}: diff {diff:E2}, max abs f {scale:G3}");
     }
 
     [Fact]

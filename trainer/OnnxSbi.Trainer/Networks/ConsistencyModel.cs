@@ -90,7 +90,7 @@ public sealed class ConsistencyModel : PosteriorNetwork
         options.Validate();
         Options = options;
         mlp = new ResidualMlp("subnet", inferenceDim + 1 + conditionDim, options.Subnet);
-        // A zero output layer starts f at c_skip(t)·θ, as BayesFlow's consistency model (before 2.0.9) does.
+        // A zero output layer starts f at c_skip(t)·θ, as older BayesFlow releases do (newer ones use Keras' Glorot default).
         output = new Dense("output", mlp.OutFeatures, inferenceDim, DenseInit.Zeros);
         eps = (float)options.Eps;
         maxTime = (float)options.MaxTime;
