@@ -139,19 +139,24 @@ internal sealed class ConsistencyPosteriorSampler : NetworkSampler
     {
         int steps = Steps(options);
         if (steps < 1 || steps > 10_000) throw new InvalidRequestException($"Consistency steps must be in [1, 10000]; got {steps}.");
-        if (spec.TrainedDiscretizations.Count > 0 && steps > spec.TrainedDiscretizations.Max())
-            return [$"{steps} consistency steps exceed the finest discretization seen in training (N = {spec.TrainedDiscretizations.Max()}); draws may be degraded."];
+        // `steps` sampling steps walk a grid of steps + 1 points; training saw grids of N(k) points.
+        if (spec.TrainedDiscretizations.Count > 0 && steps + 1 > spec.TrainedDiscretizations.Max())
+            return [$"{steps} consistency steps need a {steps + 1}-point grid, finer than any seen in training (largest N = {spec.TrainedDiscretizations.Max()}); draws may be degraded."];
         return [];
     }
 
-    /// <summary>The sampling grid, decreasing from T to ε: t_i = (ε^(1/ρ) + i/(N−1)·(T^(1/ρ) − ε^(1/ρ)))^ρ (Karras et al. 2022).</summary>
+    /// <summary>
+    /// The sampling times, decreasing from T: τ_n = (T^(1/ρ) + n/steps·(ε^(1/ρ) − T^(1/ρ)))^ρ for
+    /// n = 0 … steps − 1 (Karras et al. 2022). This is the training grid with steps + 1 points read
+    /// downwards without its last point ε, where a step would do nothing (f(θ, ε) = θ); the trainer's
+    /// ConsistencySchedule.SamplingTimes uses the same formula.
+    /// </summary>
     public static float[] TimeGrid(int steps, double maxTime, double eps, double rho)
     {
         var grid = new float[steps];
-        if (steps == 1) { grid[0] = (float)maxTime; return grid; }
-        double a = Math.Pow(eps, 1 / rho), b = Math.Pow(maxTime, 1 / rho);
-        for (int i = 0; i < steps; i++)
-            grid[steps - 1 - i] = (float)Math.Pow(a + (double)i / (steps - 1) * (b - a), rho);
+        double a = Math.Pow(maxTime, 1 / rho), b = Math.Pow(eps, 1 / rho);
+        for (int n = 0; n < steps; n++)
+            grid[n] = n == 0 ? (float)maxTime : (float)Math.Pow(a + (double)n / steps * (b - a), rho);
         return grid;
     }
 

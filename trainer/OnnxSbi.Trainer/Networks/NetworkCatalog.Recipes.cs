@@ -2,5 +2,5 @@ namespace OnnxSbi.Trainer.Networks;
 
 public static partial class NetworkCatalog
 {
-    private static readonly NetworkRecipe[] Recipes = [FlowMatchingSeed, AffineCouplingFlowSeed, SplineCouplingFlowSeed];
+    private static readonly NetworkRecipe[] Recipes = [FlowMatchingSeed, ConsistencyModelSeed, AffineCouplingFlowSeed, SplineCouplingFlowSeed];
 }

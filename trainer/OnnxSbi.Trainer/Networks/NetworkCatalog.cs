@@ -35,6 +35,11 @@ public static partial class NetworkCatalog
     public static NetworkRecipe FlowMatchingSeed { get; } = new("flow_matching", "Flow Matching", 50,
         (d, c, o) => new FlowMatching(d, c, new FlowMatchingOptions(Subnet(o, Enumerable.Repeat(256, 6).ToArray(), 0.0), DefaultMethod: "rk4", DefaultSteps: 25)));
 
+    /// <summary>Consistency model: MLP (256,)×6, dropout 0, max_time 10, sigma2 1.0, total_steps = the run's steps (512·50), 50 epochs.</summary>
+    public static NetworkRecipe ConsistencyModelSeed { get; } = new("consistency_model", "Consistency Model", 50,
+        (d, c, o) => new ConsistencyModel(d, c, new ConsistencyModelOptions(Subnet(o, Enumerable.Repeat(256, 6).ToArray(), 0.0),
+            MaxTime: 10, Sigma2: 1.0, TotalSteps: o.TotalSteps > 0 ? o.TotalSteps : 512 * 50)));
+
     /// <summary>Affine coupling flow: depth 8, subnet widths (64, 64), 30 epochs; BayesFlow's other defaults.</summary>
     public static NetworkRecipe AffineCouplingFlowSeed { get; } = new("affine_coupling_flow", "Affine Coupling Flow", 30,
         (d, c, o) => new CouplingFlow(d, c, new CouplingFlowOptions(Depth: 8, Transform: "affine", SubnetWidths: o.Widths ?? [64, 64], SubnetDropout: o.Dropout ?? 0.05)));
