@@ -12,12 +12,12 @@ namespace OnnxSbi.Trainer.Tests;
 internal static class TwoMoonsTestKit
 {
     /// <summary>Trains offline, exports to a temporary bundle, draws through the runtime at x = (0, 0) and returns C2ST.</summary>
-    public static (double C2st, string Bundle) TrainAndScore(Func<int, int, PosteriorNetwork> build, int batches, int epochs, int draws, ulong seed, string directory, double learningRate = 5e-4)
+    public static (double C2st, string Bundle) TrainAndScore(Func<int, int, PosteriorNetwork> build, int batches, int epochs, int draws, ulong seed, string directory, double learningRate = 5e-4, int batchSize = 64)
     {
-        var options = new TrainingOptions { Epochs = epochs, BatchSize = 64, Seed = seed, LearningRate = learningRate };
+        var options = new TrainingOptions { Epochs = epochs, BatchSize = batchSize, Seed = seed, LearningRate = learningRate };
         using var workflow = new BasicWorkflow(TwoMoons.CreateSimulator(seed), TwoMoonsTask.SeedAdapter(),
             TwoMoonsTask.InferenceVariables, TwoMoonsTask.ConditionVariables, build);
-        workflow.FitOffline(batches * 64, 300, options);
+        workflow.FitOffline(batches * batchSize, 300, options);
         string bundle = Path.Combine(directory, "model.onnxsbi");
         workflow.Export(bundle, "test");
         using var model = PosteriorModel.Load(bundle);

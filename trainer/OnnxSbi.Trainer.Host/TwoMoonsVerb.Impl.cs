@@ -47,7 +47,7 @@ internal static class TwoMoonsVerb
 
         // The seed's budget, or a reduced one for --quick (same pipeline, same architectures).
         int batches = quick ? 128 : TwoMoonsTask.SeedBatches;
-        int referenceDraws = quick ? 2_000 : 10_000;
+        int referenceDraws = quick ? 1_000 : 10_000;
         var bundles = new List<(NetworkRecipe Recipe, string Path)>();
         foreach (var recipe in NetworkCatalog.All)
         {
@@ -101,7 +101,7 @@ internal static class TwoMoonsVerb
             // Simulation-based calibration through the runtime (ALGORITHMS.md §8): one batched call.
             var diagnostics = PosteriorDiagnostics.Run(model, TwoMoons.CreateSimulator(seed + 2), new DiagnosticsOptions
             {
-                NumDatasets = full ? (quick ? 200 : 1000) : 200,
+                NumDatasets = full ? (quick ? 100 : 1000) : 200,
                 NumDraws = full ? (quick ? 100 : 500) : 100,
                 Seed = seed + 3,
             }, ct);

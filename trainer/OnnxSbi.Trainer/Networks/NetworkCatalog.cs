@@ -40,11 +40,16 @@ public static partial class NetworkCatalog
         (d, c, o) => new ConsistencyModel(d, c, new ConsistencyModelOptions(Subnet(o, Enumerable.Repeat(256, 6).ToArray(), 0.0),
             MaxTime: 10, Sigma2: 1.0, TotalSteps: o.TotalSteps > 0 ? o.TotalSteps : 512 * 50)));
 
-    /// <summary>Affine coupling flow: depth 8, subnet widths (64, 64), 30 epochs; BayesFlow's other defaults.</summary>
+    /// <summary>
+    /// Affine coupling flow: depth 8, subnet widths (64, 64), 30 epochs, dropout 0 like the seed's other
+    /// networks. With BayesFlow's coupling default of 0.05 the seed run scored C2ST 0.739 at x = (0, 0)
+    /// and its loss at epoch 27 (−2.73) was worse than the dropout-free run's at epoch 12 (−2.99): the
+    /// two-moons posterior is a thin band that dropout noise in the coupling scales blurs.
+    /// </summary>
     public static NetworkRecipe AffineCouplingFlowSeed { get; } = new("affine_coupling_flow", "Affine Coupling Flow", 30,
-        (d, c, o) => new CouplingFlow(d, c, new CouplingFlowOptions(Depth: 8, Transform: "affine", SubnetWidths: o.Widths ?? [64, 64], SubnetDropout: o.Dropout ?? 0.05)));
+        (d, c, o) => new CouplingFlow(d, c, new CouplingFlowOptions(Depth: 8, Transform: "affine", SubnetWidths: o.Widths ?? [64, 64], SubnetDropout: o.Dropout ?? 0.0)));
 
-    /// <summary>Spline coupling flow: depth 4 with the default subnet, 30 epochs.</summary>
+    /// <summary>Spline coupling flow: depth 4 with the default subnet widths (128, 128), 30 epochs, dropout 0 (see the affine recipe).</summary>
     public static NetworkRecipe SplineCouplingFlowSeed { get; } = new("spline_coupling_flow", "Spline Coupling Flow", 30,
-        (d, c, o) => new CouplingFlow(d, c, new CouplingFlowOptions(Depth: 4, Transform: "spline", SubnetWidths: o.Widths, SubnetDropout: o.Dropout ?? 0.05)));
+        (d, c, o) => new CouplingFlow(d, c, new CouplingFlowOptions(Depth: 4, Transform: "spline", SubnetWidths: o.Widths, SubnetDropout: o.Dropout ?? 0.0)));
 }
