@@ -229,6 +229,9 @@ public sealed class PosteriorModel : IDisposable
         long total = (long)conditions * draws;
         if (total > maxDraws)
             throw new InvalidRequestException($"{conditions} conditions × {draws} draws = {total} draws exceeds the limit of {maxDraws} per call (RuntimeOptions.MaxDrawsPerCall); split the request.");
+        // One float array holds all network-space draws, so even a lifted cap cannot exceed Array.MaxLength values.
+        if (total * Manifest.InferenceDim > Array.MaxLength)
+            throw new InvalidRequestException($"{conditions} conditions × {draws} draws × {Manifest.InferenceDim} dimensions = {total * Manifest.InferenceDim} values exceeds the {Array.MaxLength} one call can return; split the request.");
     }
 
     private void CheckVariables(ArrayBatch batch, IEnumerable<VariableSpec> specs, string role)

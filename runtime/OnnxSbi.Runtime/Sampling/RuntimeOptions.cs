@@ -32,7 +32,9 @@ public sealed record RuntimeOptions
 
     /// <summary>
     /// The most draws (conditions × draws per condition) one call may request. Larger requests are
-    /// refused with <see cref="InvalidRequestException"/>; memory per call is bounded by the draws returned.
+    /// refused with <see cref="InvalidRequestException"/> before any native call; memory per call is
+    /// bounded by the draws returned. Independently of this cap, a call whose draws × dimensions exceed
+    /// <see cref="Array.MaxLength"/> values is refused the same way.
     /// </summary>
     public long MaxDrawsPerCall { get; init; } = 50_000_000;
 

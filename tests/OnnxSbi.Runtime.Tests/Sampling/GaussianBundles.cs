@@ -19,9 +19,14 @@ internal static class GaussianBundles
     public const float Eps = 0.001f;
     public const float MaxTime = 10f;
 
-    private static readonly OnnxModelInfo Info = new("OnnxSbi.Runtime.Tests", "0");
+    public static readonly OnnxModelInfo Info = new("OnnxSbi.Runtime.Tests", "0");
 
-    public static string Write(string directory, NetworkFamily family, Adapter? adapter = null)
+    /// <summary>
+    /// Writes the exact bundle of <paramref name="family"/>; <paramref name="replace"/> swaps graphs by
+    /// role (e.g. a deliberately broken velocity) and <paramref name="name"/> names the file.
+    /// </summary>
+    public static string Write(string directory, NetworkFamily family, Adapter? adapter = null,
+        IReadOnlyDictionary<string, ModelProto>? replace = null, string? name = null)
     {
         adapter ??= Adapter.Create().ToArray().ConvertDtype("float64", "float32")
             .Rename("theta", Adapter.InferenceVariables).Rename("x", Adapter.InferenceConditions);
@@ -54,7 +59,8 @@ internal static class GaussianBundles
                 graphs["forward"] = Forward();
                 break;
         }
-        string path = Path.Combine(directory, $"{family}.onnxsbi");
+        foreach (var (role, graph) in replace ?? new Dictionary<string, ModelProto>()) graphs[role] = graph;
+        string path = Path.Combine(directory, $"{name ?? family.ToString()}.onnxsbi");
         BundleWriter.Write(path, manifest, graphs, "# test bundle\n");
         return path;
     }

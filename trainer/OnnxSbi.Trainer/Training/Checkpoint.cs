@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 namespace OnnxSbi.Trainer.Training;
 
 /// <summary>
-/// One training checkpoint: model parameters, optimizer state, the generator's state and the history,
+/// One training checkpoint: model parameters, optimizer state, the training and global generators' states and the history,
 /// in one zip written to a temporary file and renamed over the old one, so a kill at any instant
 /// leaves either the previous checkpoint or the new one, never a torn file.
 /// </summary>
@@ -34,6 +34,13 @@ internal static class Checkpoint
                         var bytes = state.data<byte>().ToArray();
                         s.Write(bytes);
                     });
+                    // Dropout masks draw from libtorch's global generator, not the training generator;
+                    // without its state a resumed run would see different masks than an uninterrupted one.
+                    WriteEntry(zip, "global_generator.bin", s =>
+                    {
+                        using var state = torch.random.get_rng_state();
+                        s.Write(state.data<byte>().ToArray());
+                    });
                 }
                 file.Flush(flushToDisk: true);
             }
@@ -57,6 +64,9 @@ internal static class Checkpoint
             using (var r = new BinaryReader(new MemoryStream(ReadEntry(zip, path, "optimizer.bin")))) optimizer.load_state_dict(r);
             byte[] g = ReadEntry(zip, path, "generator.bin");
             using (var state = tensor(g, dtype: ScalarType.Byte)) generator.set_state(state);
+            // Optional, for checkpoints written before the global generator was saved.
+            if (zip.GetEntry("global_generator.bin") is not null)
+                using (var state = tensor(ReadEntry(zip, path, "global_generator.bin"), dtype: ScalarType.Byte)) torch.random.set_rng_state(state);
             return history;
         }
         catch (Exception e) when (e is InvalidDataException or IOException or JsonException or ArgumentException)

@@ -1,0 +1,68 @@
+using System.Diagnostics;
+using OnnxSbi.Runtime.Bundles;
+
+namespace OnnxSbi.Trainer.Tests.Reliability;
+
+/// <summary>
+/// The real onnxsbi-train host, SIGKILLed after its first checkpoint and rerun with --resume, ends with
+/// the same bundle record as an uninterrupted run: the same optimizer steps and, since everything is
+/// seeded and runs on one CPU thread, the bit-identical loss history.
+/// </summary>
+public sealed class KillAndResumeTests : IDisposable
+{
+    private readonly string dir = Directory.CreateTempSubdirectory("onnxsbi-kill-").FullName;
+
+    public void Dispose() => Directory.Delete(dir, recursive: true);
+
+    internal static string[] TrainArgs(string checkpoint, string output, params string[] extra) =>
+    [
+        "train", "--task", "two_moons", "--network", "affine_coupling_flow", "--widths", "8,8",
+        "--epochs", "6", "--batches-per-epoch", "20", "--validation-sets", "64", "--seed", "5",
+        "--checkpoint", checkpoint, "--out", output, .. extra,
+    ];
+
+    /// <summary>Polls until <paramref name="path"/> exists (the checkpoint is renamed into place whole), or the process exits.</summary>
+    internal static bool WaitForFile(string path, Process process, TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < timeout)
+        {
+            if (File.Exists(path)) return true;
+            if (process.HasExited) return false;
+            Thread.Sleep(5);
+        }
+        return false;
+    }
+
+    [Fact]
+    public void Train_KilledAfterFirstCheckpointThenResumed_MatchesUninterruptedRun()
+    {
+        var limit = TimeSpan.FromMinutes(2);
+        string straightOut = Path.Combine(dir, "straight.onnxsbi");
+        var straight = TrainerHost.Run(dir, limit, TrainArgs(Path.Combine(dir, "straight.ckpt"), straightOut));
+        Assert.True(straight.ExitCode == 0, straight.StdOut + straight.StdErr);
+
+        string checkpoint = Path.Combine(dir, "killed.ckpt"), output = Path.Combine(dir, "killed.onnxsbi");
+        using (var running = TrainerHost.Start(dir, TrainArgs(checkpoint, output)))
+        {
+            Assert.True(WaitForFile(checkpoint, running.Process, limit), "no checkpoint appeared before exit: " + running.Output());
+            running.Process.Kill(); // SIGKILL on Linux: no handler runs, no cleanup.
+            running.Process.WaitForExit();
+            Assert.NotEqual(0, running.Process.ExitCode);
+        }
+        Assert.False(File.Exists(output), "the killed run must not have finished (kill came too late to test anything)");
+
+        var resumed = TrainerHost.Run(dir, limit, TrainArgs(checkpoint, output, "--resume"));
+        Assert.True(resumed.ExitCode == 0, resumed.StdOut + resumed.StdErr);
+
+        var expected = BundleReader.Read(straightOut).Manifest.Training;
+        var actual = BundleReader.Read(output).Manifest.Training;
+        Assert.Equal(6 * 20, expected.OptimizerSteps);
+        Assert.Equal(expected.OptimizerSteps, actual.OptimizerSteps);
+        Assert.Equal(expected.Epochs, actual.Epochs);
+        // Exact equality, no tolerance: the same seeded batches, noise and optimizer state on one
+        // libtorch thread give the same float operations in the same order.
+        Assert.Equal(expected.Loss, actual.Loss);
+        Assert.Equal(expected.ValLoss, actual.ValLoss);
+    }
+}
