@@ -45,14 +45,7 @@ internal static class TrainVerb
         var overrides = new NetworkOverrides(s.Widths("widths"), s.Double("dropout", 0, 0.99), (long)batchesPerEpoch * epochs);
 
         using var workflow = new BasicWorkflow(TwoMoons.CreateSimulator(options.Seed), TwoMoonsTask.SeedAdapter(),
-            TwoMoonsTask.InferenceVariables, TwoMoonsTask.ConditionVariables, (d, c) =>
-            {
-                // Layer initializers draw from libtorch's global generator; seeding it here makes the
-                // initial weights, and with them the whole run, a function of --seed, so a killed and
-                // resumed run reproduces an uninterrupted one exactly.
-                TorchSharp.torch.random.manual_seed(unchecked((long)options.Seed));
-                return recipe.Build(d, c, overrides);
-            });
+            TwoMoonsTask.InferenceVariables, TwoMoonsTask.ConditionVariables, (d, c) => recipe.Build(d, c, overrides));
         logger.LogInformation("Training {Network} on {Task}: {Mode}, {Epochs} epochs × {Batches} batches of {BatchSize}, seed {Seed}",
             recipe.Name, task, online ? "online" : "offline", epochs, batchesPerEpoch, batchSize, options.Seed);
         var progress = new ConsoleProgress(logger, recipe.Name);

@@ -21,7 +21,7 @@ internal static partial class Verbs
                      [--epochs N] [--batches-per-epoch N] [--batch-size N] [--offline|--online] [--num-simulations N]
                      [--validation-sets N] [--seed S] [--learning-rate LR] [--widths 256,256] [--dropout P]
                      [--checkpoint PATH] [--resume] [--skip-bad-rows] [--config FILE.json] --out PATH.onnxsbi
-          two-moons  [--out-dir DIR] [--quick] [--from-models DIR] [--seed S]
+          two-moons  [--out-dir DIR] [--quick] [--from-models DIR [--evaluate]] [--seed S]
         Options may also come from a JSON file (--config) and from ONNXSBI_* environment variables.
         README.md documents every flag with an example.
         """;
@@ -31,7 +31,7 @@ internal static partial class Verbs
         ["train"] = (["task", "network", "epochs", "batches-per-epoch", "batch-size", "num-simulations", "validation-sets", "seed",
                       "learning-rate", "widths", "dropout", "checkpoint", "out", "config", "threads"],
                      ["offline", "online", "resume", "skip-bad-rows"]),
-        ["two-moons"] = (["out-dir", "from-models", "seed", "config", "threads"], ["quick"]),
+        ["two-moons"] = (["out-dir", "from-models", "seed", "config", "threads"], ["quick", "evaluate"]),
     };
 
     public static ParsedArgs Parse(string verb, string[] args)

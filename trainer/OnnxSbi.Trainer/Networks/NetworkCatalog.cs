@@ -49,7 +49,7 @@ public static partial class NetworkCatalog
     public static NetworkRecipe AffineCouplingFlowSeed { get; } = new("affine_coupling_flow", "Affine Coupling Flow", 30,
         (d, c, o) => new CouplingFlow(d, c, new CouplingFlowOptions(Depth: 8, Transform: "affine", SubnetWidths: o.Widths ?? [64, 64], SubnetDropout: o.Dropout ?? 0.0)));
 
-    /// <summary>Spline coupling flow: depth 4 with the default subnet widths (128, 128), 30 epochs, dropout 0 (see the affine recipe).</summary>
+    /// <summary>Spline coupling flow: depth 4 with the subnet defaults (widths (128, 128), dropout 0.05), 30 epochs.</summary>
     public static NetworkRecipe SplineCouplingFlowSeed { get; } = new("spline_coupling_flow", "Spline Coupling Flow", 30,
-        (d, c, o) => new CouplingFlow(d, c, new CouplingFlowOptions(Depth: 4, Transform: "spline", SubnetWidths: o.Widths, SubnetDropout: o.Dropout ?? 0.0)));
+        (d, c, o) => new CouplingFlow(d, c, new CouplingFlowOptions(Depth: 4, Transform: "spline", SubnetWidths: o.Widths, SubnetDropout: o.Dropout ?? 0.05)));
 }

@@ -74,7 +74,7 @@ public sealed class BasicWorkflow : IDisposable
         var raw = Simulator.Sample(numSimulations, options.Seed);
         var train = Prepare(raw);
         var validation = validationSets > 0 ? ToNetwork(Simulator.Sample(validationSets, options.Seed ^ 0xA5A5A5A5UL)) : null;
-        EnsureNetwork(train.InferenceDim, train.ConditionDim);
+        EnsureNetwork(train.InferenceDim, train.ConditionDim, options.Seed);
         configuration = new { Mode = "offline", NumSimulations = numSimulations, ValidationSets = validationSets, Training = options, Network = network!.Describe() };
         History = NetworkTrainer.Fit(network!, new OfflineSource(train), validation, options, observer, cancellationToken);
         return History;
@@ -85,7 +85,7 @@ public sealed class BasicWorkflow : IDisposable
     {
         var first = Prepare(Simulator.Sample(fitSimulations, options.Seed));
         var validation = validationSets > 0 ? ToNetwork(Simulator.Sample(validationSets, options.Seed ^ 0xA5A5A5A5UL)) : null;
-        EnsureNetwork(first.InferenceDim, first.ConditionDim);
+        EnsureNetwork(first.InferenceDim, first.ConditionDim, options.Seed);
         configuration = new { Mode = "online", ValidationSets = validationSets, Training = options, Network = network!.Describe() };
         var source = new OnlineSource((rows, seed) => ToNetwork(Simulator.Sample(rows, seed)));
         History = NetworkTrainer.Fit(network!, source, validation, options, observer, cancellationToken);
@@ -123,9 +123,16 @@ public sealed class BasicWorkflow : IDisposable
         return new NetworkData(theta, d, conditions, c);
     }
 
-    private void EnsureNetwork(int d, int c)
+    private void EnsureNetwork(int d, int c, ulong seed)
     {
-        if (network is null) network = networkFactory(d, c);
+        if (network is null)
+        {
+            // Layer initializers (and dropout) draw from libtorch's global generator; seeding it here makes
+            // the initial weights, and with them the whole run, a function of the training seed, so a
+            // killed and resumed run reproduces an uninterrupted one exactly.
+            TorchSharp.torch.random.manual_seed(unchecked((long)seed));
+            network = networkFactory(d, c);
+        }
         else if (network.InferenceDim != d || network.ConditionDim != c)
             throw new ShapeMismatchException("network", $"D={network.InferenceDim}, C={network.ConditionDim}", $"D={d}, C={c}");
     }
