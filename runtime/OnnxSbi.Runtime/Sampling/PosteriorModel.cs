@@ -28,8 +28,10 @@ public sealed class PosteriorModel : IDisposable
 
     private readonly long maxDraws;
 
-    private PosteriorModel(string path, BundleManifest manifest, Adapter adapter, NetworkSampler sampler, ExecutionProvider provider, long maxDraws)
+    private PosteriorModel(string path, BundleManifest manifest, Adapter adapter, NetworkSampler sampler, ExecutionProvider provider, long maxDraws, int threads, bool spinning)
     {
+        IntraOpThreads = threads;
+        AllowSpinning = spinning;
         this.maxDraws = maxDraws;
         SourcePath = path;
         Manifest = manifest;
@@ -49,6 +51,18 @@ public sealed class PosteriorModel : IDisposable
 
     /// <summary>Rows per network evaluation.</summary>
     public int ChunkSize => sampler.ChunkSize;
+
+    /// <summary>The intra-op thread count the sessions were created with (0: ONNX Runtime's default).</summary>
+    internal int IntraOpThreads { get; }
+
+    /// <summary>Whether the sessions' worker threads spin.</summary>
+    internal bool AllowSpinning { get; }
+
+    /// <summary>The graph role evaluated while sampling.</summary>
+    internal string SamplingRole => sampler.SamplingRole;
+
+    /// <summary>Rows pushed through the sampling graph since load (network evaluations × rows each).</summary>
+    internal long NetworkRowsEvaluated => sampler.SamplingFunction.RowsEvaluated;
 
     /// <summary>Whether <see cref="LogProb"/> is available (coupling flows).</summary>
     public bool HasDensity => sampler is CouplingPosteriorSampler;
@@ -102,7 +116,7 @@ public sealed class PosteriorModel : IDisposable
                     d, c, chunk),
                 _ => throw new BundleFormatException(path, $"unsupported network family {manifest.Family}."),
             };
-            return new PosteriorModel(path, manifest, adapter, sampler, provider, options.MaxDrawsPerCall);
+            return new PosteriorModel(path, manifest, adapter, sampler, provider, options.MaxDrawsPerCall, threads, spinning);
         }
         catch
         {
