@@ -25,7 +25,7 @@ internal static partial class Commands
                     z-scores, NRMSE, R²; writes diagnostics.json, diagnostics.csv and PNG figures.
                     A test set has columns like theta[0],theta[1],x[0],x[1] (all rows, or the first N).
           bench     --model PATH [--model PATH …] [--repeats R] [--threads T] [--chunk-size R]
-                    [--large-conditions M] [--memory-draws N] [--no-memory] [--sweep [--sweep-chunks 128,512]]
+                    [--large-conditions M] [--memory-draws N] [--no-memory] [--sweep [--sweep-chunks 128,512] [--sweep-steps K]]
                     [--out results.json]
                     Latency (median of R) for 1×1000 and 1×3000 draws, throughput for M×1000, network
                     GFLOP/s against a Gemm-only ceiling, peak memory for N draws; --sweep times 1×3000
