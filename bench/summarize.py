@@ -18,10 +18,10 @@ if os.path.exists(path):
         peers = [json.loads(line) for line in f if line.strip().startswith("{")]
 
 print("\nONNX Runtime (onnxsbi bench)")
-print(f"{'model':<28} {'sampling':<22} {'1x1000 ms':>10} {'1x3000 ms':>10} {'GFLOP/s':>8} {'ceiling':>8} {'%':>6} {'large':>6} {'draws/s':>10} {'peak MB':>8}")
+print(f"{'model':<28} {'sampling':<22} {'1x1000 ms':>10} {'1x3000 ms':>10} {'GFLOP/s':>8} {'ceiling':>8} {'%':>6} {'%best':>6} {'large':>6} {'draws/s':>10} {'peak MB':>8}")
 for m in models:
     print(f"{os.path.basename(m['model']):<28} {m['sampling']:<22} {m['latency_1x1000_ms']:>10.2f} {m['latency_1x3000_ms']:>10.2f} "
-          f"{m['network_gflops']:>8.1f} {m['ceiling_gflops']:>8.1f} {m['percent_of_ceiling']:>6.1f} {m['throughput_conditions']:>6} "
+          f"{m['network_gflops']:>8.1f} {m['ceiling_gflops']:>8.1f} {m['percent_of_ceiling']:>6.1f} {m.get('percent_of_ceiling_best', float('nan')):>6.1f} {m['throughput_conditions']:>6} "
           f"{m['throughput_draws_per_second']:>10.0f} {m.get('memory_peak_mb', float('nan')):>8.0f}")
 
 fm = next((m for m in models if m["family"] == "FlowMatching"), None)
@@ -44,8 +44,8 @@ for m in models:
             best[p["peer"]] = min(best.get(p["peer"], float("inf")), p["median_ms"])
         for name, t in best.items():
             print(f"  FM 3,000 draws >= 5x faster than {name} (its best thread count): {t / ms:.2f}x -> {'met' if t / ms >= 5 else 'NOT met'}")
-        pct = m["percent_of_ceiling"]
-        print(f"  FM network FLOP rate >= 70% of the Gemm ceiling: {pct:.1f}% -> {'met' if pct >= 70 else 'NOT met'}")
+        pct, best = m["percent_of_ceiling"], m.get("percent_of_ceiling_best", float("nan"))
+        print(f"  FM network FLOP rate >= 70% of the Gemm ceiling: median {pct:.1f}%, best-of-R {best:.1f}% -> {'met' if min(pct, best) >= 70 else 'NOT met'}")
     elif fam == "ConsistencyModel":
         print(f"  consistency 10 steps, 3,000 draws < 15 ms: {ms:.2f} ms -> {'met' if ms < 15 else 'NOT met'}")
     elif fam == "CouplingFlow":

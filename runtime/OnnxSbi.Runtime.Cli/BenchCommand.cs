@@ -119,8 +119,12 @@ internal static partial class Commands
         double evaluationsPerDraw = lat3k.Rows / 3000.0;
         double gflops = lat3k.Rows * (double)flopsPerRow / (lat3k.Ms / 1000) / 1e9;
         int ceilingRows = Math.Min(model.ChunkSize, 3000);
-        double ceilingSeconds = BenchGraphs.CeilingSecondsPerRun(products, ceilingRows, model.IntraOpThreads, model.AllowSpinning, repeats);
-        double ceilingGflops = ceilingRows * (double)flopsPerRow / ceilingSeconds / 1e9;
+        var ceilingSeconds = BenchGraphs.CeilingSecondsPerRun(products, ceilingRows, model.IntraOpThreads, model.AllowSpinning, repeats);
+        double ceilingGflops = ceilingRows * (double)flopsPerRow / ceilingSeconds.Median / 1e9;
+        // Best-of-R rates too: on a shared machine other jobs only ever slow a run down, so the fastest
+        // run of each is the better estimate of what the code can do, and best/best the fairer ratio.
+        double bestGflops = lat3k.Rows * (double)flopsPerRow / (lat3k.All.Min() / 1000) / 1e9;
+        double ceilingBestGflops = ceilingRows * (double)flopsPerRow / ceilingSeconds.Best / 1e9;
 
         // Throughput: `large` conditions × 1,000 draws in one call, run once after the latency warm-ups.
         var big = Time(model, large, 1000, 1, ct);
@@ -153,6 +157,9 @@ internal static partial class Commands
             ["ceiling_rows"] = ceilingRows,
             ["ceiling_gflops"] = ceilingGflops,
             ["percent_of_ceiling"] = 100 * gflops / ceilingGflops,
+            ["network_gflops_best"] = bestGflops,
+            ["ceiling_gflops_best"] = ceilingBestGflops,
+            ["percent_of_ceiling_best"] = 100 * bestGflops / ceilingBestGflops,
         };
         if (memory) Memory(model, memoryDraws, result, ct);
         return result;
@@ -263,13 +270,13 @@ internal static partial class Commands
     {
         var inv = CultureInfo.InvariantCulture;
         var sb = new StringBuilder();
-        sb.AppendLine(string.Create(inv, $"{"model",-30} {"sampling",-22} {"1×1000 ms",10} {"1×3000 ms",10} {"draws/s",11} {"large: conds",12} {"draws/s",11} {"GFLOP/s",8} {"ceiling",8} {"%",6} {"peak MB",8}"));
+        sb.AppendLine(string.Create(inv, $"{"model",-30} {"sampling",-22} {"1×1000 ms",10} {"1×3000 ms",10} {"draws/s",11} {"large: conds",12} {"draws/s",11} {"GFLOP/s",8} {"ceiling",8} {"%",6} {"% best",6} {"peak MB",8}"));
         foreach (var n in results)
         {
             var r = n!.AsObject();
             double peak = r.TryGetPropertyValue("memory_peak_mb", out var p) && p is not null ? (double)p : double.NaN;
             sb.AppendLine(string.Create(inv,
-                $"{Path.GetFileName((string)r["model"]!),-30} {(string)r["sampling"]!,-22} {(double)r["latency_1x1000_ms"]!,10:F2} {(double)r["latency_1x3000_ms"]!,10:F2} {(double)r["draws_per_second"]!,11:F0} {(int)r["throughput_conditions"]!,12} {(double)r["throughput_draws_per_second"]!,11:F0} {(double)r["network_gflops"]!,8:F1} {(double)r["ceiling_gflops"]!,8:F1} {(double)r["percent_of_ceiling"]!,6:F1} {peak,8:F0}"));
+                $"{Path.GetFileName((string)r["model"]!),-30} {(string)r["sampling"]!,-22} {(double)r["latency_1x1000_ms"]!,10:F2} {(double)r["latency_1x3000_ms"]!,10:F2} {(double)r["draws_per_second"]!,11:F0} {(int)r["throughput_conditions"]!,12} {(double)r["throughput_draws_per_second"]!,11:F0} {(double)r["network_gflops"]!,8:F1} {(double)r["ceiling_gflops"]!,8:F1} {(double)r["percent_of_ceiling"]!,6:F1} {(double)r["percent_of_ceiling_best"]!,6:F1} {peak,8:F0}"));
         }
         return sb.ToString().TrimEnd();
     }
