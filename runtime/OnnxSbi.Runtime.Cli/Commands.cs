@@ -24,6 +24,12 @@ internal static partial class Commands
                     SBC ranks with a simultaneous ECDF band, calibration error, coverage, contraction,
                     z-scores, NRMSE, R²; writes diagnostics.json, diagnostics.csv and PNG figures.
                     A test set has columns like theta[0],theta[1],x[0],x[1] (all rows, or the first N).
+          bench     --model PATH [--model PATH …] [--repeats R] [--threads T] [--chunk-size R]
+                    [--large-conditions M] [--memory-draws N] [--no-memory] [--sweep [--sweep-chunks 128,512] [--sweep-steps K]]
+                    [--out results.json]
+                    Latency (median of R) for 1×1000 and 1×3000 draws, throughput for M×1000, network
+                    GFLOP/s against a Gemm-only ceiling, peak memory for N draws; --sweep times 1×3000
+                    over chunk sizes × threads 1, 2 × spinning on, off.
         Run 'onnxsbi VERB --help' for details. README.md documents every flag with an example.
         """;
 
@@ -42,7 +48,8 @@ internal static partial class Commands
             "log-prob" => LogProb(args),
             "inspect" => Inspect(args),
             "diagnose" => Diagnose(args, ct),
-            _ => throw new UsageException($"Unknown verb '{verb}'. Valid verbs: sample, log-prob, inspect, diagnose."),
+            "bench" => Bench(args, ct),
+            _ => throw new UsageException($"Unknown verb '{verb}'. Valid verbs: sample, log-prob, inspect, diagnose, bench."),
         };
     }
 

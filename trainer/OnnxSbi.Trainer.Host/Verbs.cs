@@ -32,6 +32,8 @@ internal static partial class Verbs
                       "learning-rate", "widths", "dropout", "checkpoint", "out", "config", "threads"],
                      ["offline", "online", "resume", "skip-bad-rows"]),
         ["two-moons"] = (["out-dir", "from-models", "seed", "config", "threads"], ["quick", "evaluate"]),
+        // Hidden (not in Usage): the libtorch-eager peer of `onnxsbi bench`, run by bench/run_all.sh.
+        ["bench-torch"] = (["model", "draws", "repeats", "steps", "threads", "config"], []),
     };
 
     public static ParsedArgs Parse(string verb, string[] args)
@@ -75,6 +77,7 @@ internal static partial class Verbs
         {
             "train" => TrainVerb.Run(settings, logger, ct),
             "two-moons" => TwoMoonsVerb.Run(settings, logger, ct),
+            "bench-torch" => BenchTorchVerb.Run(settings, ct),
             _ => throw new UsageException($"Unknown verb '{verb}'."),
         };
     }

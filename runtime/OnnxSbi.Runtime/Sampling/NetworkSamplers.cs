@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using OnnxSbi.Contracts.Manifest;
+using OnnxSbi.Runtime.Bundles;
 
 namespace OnnxSbi.Runtime.Sampling;
 
@@ -22,6 +23,12 @@ internal abstract class NetworkSampler : IDisposable
     protected int C { get; }
 
     public int ChunkSize { get; }
+
+    /// <summary>The graph role evaluated while sampling (velocity, consistency or inverse).</summary>
+    public abstract string SamplingRole { get; }
+
+    /// <summary>The function evaluated while sampling; its row counter measures the network work done.</summary>
+    public abstract OnnxFunction SamplingFunction { get; }
 
     /// <summary>Checks the per-call options against this family before any work starts; returns warnings.</summary>
     public virtual IReadOnlyList<string> Check(SamplingOptions options) => [];
@@ -61,12 +68,19 @@ internal sealed class FlowMatchingPosteriorSampler : NetworkSampler
 {
     private readonly OnnxFunction velocity;
     private readonly FlowMatchingDefaults defaults;
+    // Integrators own their stage buffers (4–7 × rows·D floats); reusing them across blocks and calls
+    // keeps a many-block request from allocating per block.
+    private readonly System.Collections.Concurrent.ConcurrentBag<OdeIntegrator> integrators = new();
 
     public FlowMatchingPosteriorSampler(OnnxFunction velocity, FlowMatchingDefaults defaults, int d, int c, int chunk) : base(d, c, chunk)
     {
         this.velocity = velocity;
         this.defaults = defaults;
     }
+
+    public override string SamplingRole => GraphRoles.Velocity;
+
+    public override OnnxFunction SamplingFunction => velocity;
 
     public IntegratorOptions Resolve(SamplingOptions o)
     {
@@ -87,8 +101,17 @@ internal sealed class FlowMatchingPosteriorSampler : NetworkSampler
         using var eval = velocity.Rent(rows);
         FillConditions(conditions, draws, first, rows, eval.Inputs[2]);
         noise.Fill(destination);
-        var integrator = new OdeIntegrator(Resolve(options), rows * D);
-        integrator.Integrate(new VelocityField(eval), destination, 0f, 1f, ct);
+        var resolved = Resolve(options);
+        if (!integrators.TryTake(out var integrator) || integrator.Options != resolved)
+            integrator = new OdeIntegrator(resolved, D);
+        try
+        {
+            integrator.Integrate(new VelocityField(eval), destination, 0f, 1f, ct);
+        }
+        finally
+        {
+            integrators.Add(integrator);
+        }
     }
 
     public override void Dispose() => velocity.Dispose();
@@ -132,6 +155,10 @@ internal sealed class ConsistencyPosteriorSampler : NetworkSampler
         this.consistency = consistency;
         this.spec = spec;
     }
+
+    public override string SamplingRole => GraphRoles.Consistency;
+
+    public override OnnxFunction SamplingFunction => consistency;
 
     public int Steps(SamplingOptions o) => o.Steps ?? (spec.DefaultSteps > 0 ? spec.DefaultSteps : 10);
 
@@ -198,6 +225,10 @@ internal sealed class CouplingPosteriorSampler : NetworkSampler
         this.inverse = inverse;
         Forward = forward;
     }
+
+    public override string SamplingRole => GraphRoles.Inverse;
+
+    public override OnnxFunction SamplingFunction => inverse;
 
     /// <summary>The forward graph θ → (z, log|det J|), for densities.</summary>
     public OnnxFunction Forward { get; }

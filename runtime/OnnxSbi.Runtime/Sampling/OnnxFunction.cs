@@ -17,6 +17,7 @@ internal sealed class OnnxFunction : IDisposable
     private readonly (string Name, int Width)[] inputs;
     private readonly (string Name, int Width)[] outputs;
     private bool disposed;
+    private long rowsEvaluated;
 
     /// <summary>Takes ownership of <paramref name="session"/>. Widths are the per-row sizes of each input and output.</summary>
     public OnnxFunction(InferenceSession session, (string Name, int Width)[] inputs, (string Name, int Width)[] outputs)
@@ -25,6 +26,12 @@ internal sealed class OnnxFunction : IDisposable
         this.inputs = inputs;
         this.outputs = outputs;
     }
+
+    /// <summary>
+    /// Rows pushed through the graph so far (sum of block rows over all runs); the benchmark multiplies
+    /// it by the graph's FLOPs per row to get the network work actually done.
+    /// </summary>
+    public long RowsEvaluated => Interlocked.Read(ref rowsEvaluated);
 
     /// <summary>Rents buffers and a binding for blocks of exactly <paramref name="rows"/> rows.</summary>
     public Evaluation Rent(int rows)
@@ -95,7 +102,11 @@ internal sealed class OnnxFunction : IDisposable
         public float[][] Outputs { get; }
 
         /// <summary>Runs the graph on the current inputs. Allocation-free.</summary>
-        public void Run() => owner.session.RunWithBinding(owner.runOptions, binding);
+        public void Run()
+        {
+            owner.session.RunWithBinding(owner.runOptions, binding);
+            Interlocked.Add(ref owner.rowsEvaluated, Rows);
+        }
 
         public void Dispose() => owner.Return(this);
 

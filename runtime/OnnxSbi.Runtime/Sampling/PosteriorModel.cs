@@ -28,8 +28,16 @@ public sealed class PosteriorModel : IDisposable
 
     private readonly long maxDraws;
 
-    private PosteriorModel(string path, BundleManifest manifest, Adapter adapter, NetworkSampler sampler, ExecutionProvider provider, long maxDraws)
+    /// <summary>Rows per evaluation when neither the options nor the bundle say (measured, see Load).</summary>
+    internal const int DefaultChunkSize = 512;
+
+    /// <summary>Intra-op threads when neither the options nor the bundle say (measured, see Load).</summary>
+    internal const int DefaultIntraOpThreads = 1;
+
+    private PosteriorModel(string path, BundleManifest manifest, Adapter adapter, NetworkSampler sampler, ExecutionProvider provider, long maxDraws, int threads, bool spinning)
     {
+        IntraOpThreads = threads;
+        AllowSpinning = spinning;
         this.maxDraws = maxDraws;
         SourcePath = path;
         Manifest = manifest;
@@ -49,6 +57,18 @@ public sealed class PosteriorModel : IDisposable
 
     /// <summary>Rows per network evaluation.</summary>
     public int ChunkSize => sampler.ChunkSize;
+
+    /// <summary>The intra-op thread count the sessions were created with (0: ONNX Runtime's default).</summary>
+    internal int IntraOpThreads { get; }
+
+    /// <summary>Whether the sessions' worker threads spin.</summary>
+    internal bool AllowSpinning { get; }
+
+    /// <summary>The graph role evaluated while sampling.</summary>
+    internal string SamplingRole => sampler.SamplingRole;
+
+    /// <summary>Rows pushed through the sampling graph since load (network evaluations × rows each).</summary>
+    internal long NetworkRowsEvaluated => sampler.SamplingFunction.RowsEvaluated;
 
     /// <summary>Whether <see cref="LogProb"/> is available (coupling flows).</summary>
     public bool HasDensity => sampler is CouplingPosteriorSampler;
@@ -71,9 +91,13 @@ public sealed class PosteriorModel : IDisposable
             throw new BundleFormatException(path, $"the manifest's adapter is invalid: {e.Message}", e);
         }
         var hints = manifest.RuntimeHints;
-        int chunk = options.ChunkSize > 0 ? options.ChunkSize : hints?.ChunkSize > 0 ? hints.ChunkSize : 512;
-        int threads = options.IntraOpThreads > 0 ? options.IntraOpThreads : hints?.IntraOpThreads ?? 0;
-        bool spinning = options.AllowSpinning ?? (hints is null || hints.ChunkSize == 0 || hints.AllowSpinning);
+        // Defaults measured on the 2-core shared machine (docs/BENCHMARKS.md, `onnxsbi bench --sweep`):
+        // one intra-op thread without spinning was fastest or tied for every family, because a second
+        // spinning thread competes with other processes for the same cores; 512 rows is within noise
+        // of the best chunk for flow matching and consistency models and within 7% for coupling flows.
+        int chunk = options.ChunkSize > 0 ? options.ChunkSize : hints?.ChunkSize > 0 ? hints.ChunkSize : DefaultChunkSize;
+        int threads = options.IntraOpThreads > 0 ? options.IntraOpThreads : hints?.IntraOpThreads > 0 ? hints.IntraOpThreads : DefaultIntraOpThreads;
+        bool spinning = options.AllowSpinning ?? (hints is not null && hints.ChunkSize > 0 && hints.AllowSpinning);
         var provider = options.Provider;
         var created = new List<OnnxFunction>();
         try
@@ -102,7 +126,7 @@ public sealed class PosteriorModel : IDisposable
                     d, c, chunk),
                 _ => throw new BundleFormatException(path, $"unsupported network family {manifest.Family}."),
             };
-            return new PosteriorModel(path, manifest, adapter, sampler, provider, options.MaxDrawsPerCall);
+            return new PosteriorModel(path, manifest, adapter, sampler, provider, options.MaxDrawsPerCall, threads, spinning);
         }
         catch
         {

@@ -21,10 +21,10 @@ public sealed record RuntimeOptions
     /// <summary>Use the CPU when the CUDA provider cannot be created (no GPU, no CUDA libraries). When false, loading fails instead.</summary>
     public bool FallbackToCpu { get; init; } = true;
 
-    /// <summary>ONNX Runtime intra-op threads; 0 takes the bundle's recorded hint, else ONNX Runtime's default (one per physical core).</summary>
+    /// <summary>ONNX Runtime intra-op threads; 0 takes the bundle's recorded hint, else 1 (measured fastest on a shared 2-core machine, docs/BENCHMARKS.md).</summary>
     public int IntraOpThreads { get; init; }
 
-    /// <summary>Let ONNX Runtime's worker threads spin between operators; null takes the bundle's hint (default on).</summary>
+    /// <summary>Let ONNX Runtime's worker threads spin between operators; null takes the bundle's hint, else off (docs/BENCHMARKS.md).</summary>
     public bool? AllowSpinning { get; init; }
 
     /// <summary>Rows per network evaluation; larger requests are processed in chunks of this size. 0 takes the bundle's hint, else 512.</summary>

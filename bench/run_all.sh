@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Builds Release and runs the runtime benchmark and its peers in one go, then prints the comparison.
+#   bench/run_all.sh [SEED_DIR] [OUT_DIR]
+# SEED_DIR holds the bundles (flow_matching, consistency_model, affine_coupling_flow,
+# spline_coupling_flow .onnxsbi; missing ones are skipped). Environment: REPEATS (7), LARGE (1000
+# conditions for the coupling flows and the consistency model; flow matching uses LARGE_FM, 20),
+# SWEEP=1 to add the chunk × threads × spinning sweep, TORCH_THREADS ("1 2").
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SEED=${1:-/tmp/seed}
+OUT=${2:-bench/results}
+REPEATS=${REPEATS:-7}
+LARGE=${LARGE:-1000}
+LARGE_FM=${LARGE_FM:-20}
+TORCH_THREADS=${TORCH_THREADS:-"1 2"}
+PY=${PYTHON:-/usr/bin/python3}  # Debian python3-torch lives in the system interpreter
+mkdir -p "$OUT"
+
+dotnet build -c Release runtime/OnnxSbi.Runtime.Cli/OnnxSbi.Runtime.Cli.csproj -nologo -v q
+dotnet build -c Release trainer/OnnxSbi.Trainer.Host/OnnxSbi.Trainer.Host.csproj -nologo -v q
+CLI=runtime/OnnxSbi.Runtime.Cli/bin/Release/net10.0/onnxsbi
+TRAIN=trainer/OnnxSbi.Trainer.Host/bin/Release/net10.0/onnxsbi-train
+
+echo "load average before: $(cat /proc/loadavg)" | tee "$OUT/load.txt"
+FM="$SEED/flow_matching.onnxsbi"
+others=()
+for name in consistency_model affine_coupling_flow spline_coupling_flow; do
+  [ -f "$SEED/$name.onnxsbi" ] && others+=(--model "$SEED/$name.onnxsbi")
+done
+sweep=()
+[ "${SWEEP:-0}" = 1 ] && sweep=(--sweep)
+if [ -f "$FM" ]; then
+  "$CLI" bench --model "$FM" --repeats "$REPEATS" --large-conditions "$LARGE_FM" "${sweep[@]}" --out "$OUT/ort_fm.json"
+fi
+if [ ${#others[@]} -gt 0 ]; then
+  "$CLI" bench "${others[@]}" --repeats "$REPEATS" --large-conditions "$LARGE" --out "$OUT/ort_others.json"
+fi
+
+: > "$OUT/peers.jsonl"
+if [ -f "$FM" ]; then
+  for t in $TORCH_THREADS; do
+    "$TRAIN" bench-torch --model "$FM" --draws 3000 --repeats "$REPEATS" --threads "$t" | tail -n 1 >> "$OUT/peers.jsonl"
+    if "$PY" -c "import torch" 2>/dev/null; then
+      # ALGORITHMS.md §9: one OpenBLAS thread, its AVX-512 kernels (no CORETYPE/L2 overrides).
+      env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=1 \
+        "$PY" bench/pytorch_peer.py --model "$FM" --draws 3000 --repeats "$REPEATS" --threads "$t" >> "$OUT/peers.jsonl"
+    else
+      echo "python3 torch not installed: PyTorch peer skipped" >&2
+    fi
+  done
+fi
+echo "load average after: $(cat /proc/loadavg)" | tee -a "$OUT/load.txt"
+python3 bench/summarize.py "$OUT"

@@ -1,0 +1,136 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.IO.Compression;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using OnnxSbi.Contracts.Onnx;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace OnnxSbi.Trainer.Host;
+
+/// <summary>
+/// Hidden verb <c>bench-torch</c>: the libtorch-eager peer of <c>onnxsbi bench</c>. It rebuilds a flow
+/// matching bundle's residual MLP from the Gemm initializers of graphs/velocity.onnx (Linear weights,
+/// mish through torch.nn.functional.mish), runs the same RK4 loop with 25 steps on 1 condition × N draws,
+/// and prints the median of R timed runs as JSON.
+/// </summary>
+internal static class BenchTorchVerb
+{
+    public static int Run(Settings s, CancellationToken ct)
+    {
+        string path = s.String("model") ?? throw new UsageException("'bench-torch': missing required option '--model PATH'.");
+        int draws = s.Int("draws", 1, 10_000_000) ?? 3000;
+        int repeats = s.Int("repeats", 1, 1000) ?? 7;
+        int steps = s.Int("steps", 1, 10_000) ?? 25;
+        int threads = s.Int("threads", 1, 1024) ?? 1;
+        torch.set_num_threads(threads);
+        using var noGrad = torch.no_grad();
+
+        byte[] graph;
+        using (var zip = ZipFile.OpenRead(path))
+        {
+            var entry = zip.GetEntry("graphs/velocity.onnx") ?? throw new UsageException($"'{path}' has no graphs/velocity.onnx; bench-torch runs flow matching bundles only.");
+            using var stream = entry.Open();
+            using var memory = new MemoryStream();
+            stream.CopyTo(memory);
+            graph = memory.ToArray();
+        }
+        var layers = Layers(graph);
+        var blocks = layers.Take(layers.Count - 1).ToArray();
+        var (wOut, bOut) = layers[^1];
+        long d = wOut.shape[0];
+        long c = blocks[0].W.shape[1] - d - 1;
+
+        // Each evaluation frees its intermediates on return, as eager PyTorch's reference counting does;
+        // without the inner scope a run's 100 evaluations pile up gigabytes until the run ends.
+        Tensor Velocity(Tensor theta, Tensor t, Tensor cond)
+        {
+            using var scope = torch.NewDisposeScope();
+            var h = torch.cat([theta, t, cond], 1);
+            foreach (var (w, b) in blocks)
+            {
+                var parts = nn.functional.linear(h, w, b).split(w.shape[0] / 2, 1);
+                h = parts[1] + nn.functional.mish(parts[0]);
+            }
+            return nn.functional.linear(h, wOut, bOut).MoveToOuterDisposeScope();
+        }
+
+        var conditions = torch.zeros(draws, c);
+        void Sample(long seed, out float[] mean)
+        {
+            using var scope = torch.NewDisposeScope();
+            var generator = new torch.Generator((ulong)seed);
+            var theta = torch.randn([draws, d], generator: generator);
+            float h = 1f / steps;
+            for (int k = 0; k < steps; k++)
+            {
+                ct.ThrowIfCancellationRequested();
+                using var step = torch.NewDisposeScope();
+                float t0 = k * h;
+                var k1 = Velocity(theta, torch.full(draws, 1, t0), conditions);
+                var k2 = Velocity(theta + 0.5f * h * k1, torch.full(draws, 1, t0 + 0.5f * h), conditions);
+                var k3 = Velocity(theta + 0.5f * h * k2, torch.full(draws, 1, t0 + 0.5f * h), conditions);
+                var k4 = Velocity(theta + h * k3, torch.full(draws, 1, t0 + h), conditions);
+                theta = (theta + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)).MoveToOuterDisposeScope();
+            }
+            mean = theta.mean([0]).data<float>().ToArray();
+        }
+
+        Sample(0, out _);
+        var times = new List<double>();
+        var cpu = new List<double>();
+        float[] drawMean = [];
+        using var process = Process.GetCurrentProcess();
+        for (int r = 0; r < repeats; r++)
+        {
+            process.Refresh();
+            var cpuBefore = process.TotalProcessorTime;
+            var clock = Stopwatch.StartNew();
+            Sample(r + 1, out drawMean);
+            times.Add(clock.Elapsed.TotalMilliseconds);
+            process.Refresh();
+            cpu.Add((process.TotalProcessorTime - cpuBefore).TotalMilliseconds);
+        }
+        Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["peer"] = "libtorch-eager (TorchSharp)",
+            ["threads"] = threads,
+            ["model"] = path,
+            ["draws"] = draws,
+            ["sampling"] = string.Create(CultureInfo.InvariantCulture, $"rk4, {steps} steps"),
+            ["median_ms"] = Median(times),
+            ["cpu_ms"] = Median(cpu),
+            ["all_ms"] = times,
+            ["draw_mean"] = drawMean,
+        }));
+        return 0;
+    }
+
+    /// <summary>(weight [out, in], bias [out]) of every Gemm in graph order, as torch tensors.</summary>
+    private static List<(Tensor W, Tensor B)> Layers(byte[] graph)
+    {
+        var model = ModelProto.Parser.ParseFrom(graph);
+        var initializers = model.Graph.Initializer.ToDictionary(t => t.Name, StringComparer.Ordinal);
+        var result = new List<(Tensor, Tensor)>();
+        foreach (var node in model.Graph.Node.Where(n => n.OpType == "Gemm"))
+        {
+            var w = initializers[node.Input[1]];
+            var b = initializers[node.Input[2]];
+            bool transB = node.Attribute.Any(a => a.Name == "transB" && a.I != 0);
+            var weight = torch.tensor(Floats(w), w.Dims.ToArray());
+            result.Add((transB ? weight : weight.t().contiguous(), torch.tensor(Floats(b), b.Dims.ToArray())));
+        }
+        if (result.Count < 2) throw new UsageException("The velocity graph has fewer than two Gemm nodes; not a residual MLP flow matching graph.");
+        return result;
+    }
+
+    private static double Median(List<double> xs)
+    {
+        var s = xs.Order().ToArray();
+        return s.Length % 2 == 1 ? s[s.Length / 2] : 0.5 * (s[s.Length / 2 - 1] + s[s.Length / 2]);
+    }
+
+    private static float[] Floats(TensorProto t) =>
+        t.RawData.Length > 0 ? MemoryMarshal.Cast<byte, float>(t.RawData.Span).ToArray() : t.FloatData.ToArray();
+}
