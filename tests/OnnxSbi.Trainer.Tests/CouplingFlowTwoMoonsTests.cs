@@ -54,7 +54,7 @@ public class CouplingFlowTwoMoonsTests(ITestOutputHelper output) : SingleThreade
         using var net = new CouplingFlow(2, 2, new CouplingFlowOptions(Depth: depth, Transform: transform, SubnetWidths: [width, width]));
         var options = new TrainingOptions { Epochs = epochs, BatchSize = batch, LearningRate = lr, Seed = 7 };
         var clock = Stopwatch.StartNew();
-        using var source = new ShuffledRows(new NetworkData(theta, 2, conditions, 2));
+        using var source = new OfflineSource(new NetworkData(theta, 2, conditions, 2));
         var history = NetworkTrainer.Fit(net, source, null, options);
         double seconds = clock.Elapsed.TotalSeconds;
 
@@ -149,43 +149,4 @@ public class CouplingFlowTwoMoonsTests(ITestOutputHelper output) : SingleThreade
         return (theta, x);
     }
 
-    /// <summary>
-    /// Offline batches exactly as <see cref="OfflineSource"/> draws them (a seeded permutation per
-    /// epoch), except that the cached permutation is detached from the trainer's per-batch dispose
-    /// scope. OfflineSource creates it inside that scope, so it is disposed after the first batch and
-    /// the second batch fails with "Tensor invalid -- empty handle"; this stands in until that is fixed.
-    /// </summary>
-    private sealed class ShuffledRows(NetworkData data) : TrainingSource, IDisposable
-    {
-        private readonly Tensor theta = tensor(data.Theta, [data.Rows, data.InferenceDim]);
-        private readonly Tensor conditions = tensor(data.Conditions, [data.Rows, data.ConditionDim]);
-        private Tensor? permutation;
-        private int permutationEpoch = -1;
-
-        public override string Mode => "offline";
-
-        public override int BatchesPerEpoch(TrainingOptions options) => Math.Max(1, data.Rows / options.BatchSize);
-
-        public override long SimulationsPerEpoch(TrainingOptions options) => data.Rows;
-
-        public override (Tensor Theta, Tensor Conditions) Batch(int epoch, int batch, TrainingOptions options)
-        {
-            if (permutationEpoch != epoch)
-            {
-                permutation?.Dispose();
-                using var g = new Generator(unchecked(options.Seed * 0x9E3779B97F4A7C15UL + (ulong)epoch));
-                permutation = randperm(data.Rows, generator: g).DetachFromDisposeScope();
-                permutationEpoch = epoch;
-            }
-            using var idx = permutation!.narrow(0, (long)batch * options.BatchSize, options.BatchSize);
-            return (theta.index_select(0, idx), conditions.index_select(0, idx));
-        }
-
-        public void Dispose()
-        {
-            theta.Dispose();
-            conditions.Dispose();
-            permutation?.Dispose();
-        }
-    }
 }

@@ -9,7 +9,7 @@ namespace OnnxSbi.Runtime.Simulators;
 /// </summary>
 public sealed class SimulationRandom : Random
 {
-    private ulong _s0, _s1, _s2, _s3;
+    private OnnxSbi.Runtime.Sampling.Xoshiro256 _state;
     private double _spareNormal;
     private bool _hasSpareNormal;
 
@@ -17,10 +17,7 @@ public sealed class SimulationRandom : Random
     public SimulationRandom(ulong seed) : base(0)
     {
         ulong x = seed;
-        _s0 = SplitMix64(ref x);
-        _s1 = SplitMix64(ref x);
-        _s2 = SplitMix64(ref x);
-        _s3 = SplitMix64(ref x);
+        _state = OnnxSbi.Runtime.Sampling.Xoshiro256.FromState(SplitMix64(ref x), SplitMix64(ref x), SplitMix64(ref x), SplitMix64(ref x));
     }
 
     // Steele, Lea & Flood 2014: a full-period 64-bit mixer, the seeding recommended for xoshiro; it
@@ -34,18 +31,7 @@ public sealed class SimulationRandom : Random
     }
 
     /// <summary>The next 64 random bits.</summary>
-    public ulong NextUInt64()
-    {
-        ulong result = ulong.RotateLeft(_s1 * 5, 7) * 9;
-        ulong t = _s1 << 17;
-        _s2 ^= _s0;
-        _s3 ^= _s1;
-        _s1 ^= _s2;
-        _s0 ^= _s3;
-        _s2 ^= t;
-        _s3 = ulong.RotateLeft(_s3, 45);
-        return result;
-    }
+    public ulong NextUInt64() => _state.NextUInt64();
 
     /// <summary>Uniform on [0, 1) with 53 random bits.</summary>
     public override double NextDouble() => (NextUInt64() >> 11) * (1.0 / (1UL << 53));

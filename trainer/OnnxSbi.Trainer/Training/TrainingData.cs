@@ -56,7 +56,7 @@ public abstract class TrainingSource
 }
 
 /// <summary>Offline training: epochs over a pre-simulated set, reshuffled each epoch with a seeded permutation.</summary>
-public sealed class OfflineSource : TrainingSource
+public sealed class OfflineSource : TrainingSource, IDisposable
 {
     private readonly Tensor theta;
     private readonly Tensor conditions;
@@ -82,6 +82,14 @@ public sealed class OfflineSource : TrainingSource
 
     /// <inheritdoc />
     public override long SimulationsPerEpoch(TrainingOptions options) => Data.Rows;
+
+    /// <summary>Releases the native tensors holding the data.</summary>
+    public void Dispose()
+    {
+        permutation?.Dispose();
+        theta.Dispose();
+        conditions.Dispose();
+    }
 
     /// <inheritdoc />
     public override (Tensor Theta, Tensor Conditions) Batch(int epoch, int batch, TrainingOptions options)

@@ -76,7 +76,8 @@ public sealed class BasicWorkflow : IDisposable
         var validation = validationSets > 0 ? ToNetwork(Simulator.Sample(validationSets, options.Seed ^ 0xA5A5A5A5UL)) : null;
         EnsureNetwork(train.InferenceDim, train.ConditionDim, options.Seed);
         configuration = new { Mode = "offline", NumSimulations = numSimulations, ValidationSets = validationSets, Training = options, Network = network!.Describe() };
-        History = NetworkTrainer.Fit(network!, new OfflineSource(train), validation, options, observer, cancellationToken);
+        using var source = new OfflineSource(train);
+        History = NetworkTrainer.Fit(network!, source, validation, options, observer, cancellationToken);
         return History;
     }
 
