@@ -4,7 +4,8 @@
 # SEED_DIR holds the bundles (flow_matching, consistency_model, affine_coupling_flow,
 # spline_coupling_flow .onnxsbi; missing ones are skipped). Environment: REPEATS (7), LARGE (1000
 # conditions for the coupling flows and the consistency model; flow matching uses LARGE_FM, 20),
-# SWEEP=1 to add the chunk × threads × spinning sweep, TORCH_THREADS ("1 2").
+# SWEEP=1 to add the chunk × threads × spinning sweep, THREADS ("1 2": every runner, ONNX Runtime
+# and the peers, runs once per thread count, side by side).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SEED=${1:-/tmp/seed}
@@ -12,7 +13,7 @@ OUT=${2:-bench/results}
 REPEATS=${REPEATS:-7}
 LARGE=${LARGE:-1000}
 LARGE_FM=${LARGE_FM:-20}
-TORCH_THREADS=${TORCH_THREADS:-"1 2"}
+THREADS=${THREADS:-"1 2"}
 PY=${PYTHON:-/usr/bin/python3}  # Debian python3-torch lives in the system interpreter
 mkdir -p "$OUT"
 
@@ -29,25 +30,23 @@ for name in consistency_model affine_coupling_flow spline_coupling_flow; do
 done
 sweep=()
 [ "${SWEEP:-0}" = 1 ] && sweep=(--sweep)
-if [ -f "$FM" ]; then
-  "$CLI" bench --model "$FM" --repeats "$REPEATS" --large-conditions "$LARGE_FM" "${sweep[@]}" --out "$OUT/ort_fm.json"
-fi
-if [ ${#others[@]} -gt 0 ]; then
-  "$CLI" bench "${others[@]}" --repeats "$REPEATS" --large-conditions "$LARGE" --out "$OUT/ort_others.json"
-fi
-
 : > "$OUT/peers.jsonl"
-if [ -f "$FM" ]; then
-  for t in $TORCH_THREADS; do
+# One round per thread count: ONNX Runtime and both peers with the same number of threads, back to back.
+for t in $THREADS; do
+  if [ -f "$FM" ]; then
+    "$CLI" bench --model "$FM" --threads "$t" --repeats "$REPEATS" --large-conditions "$LARGE_FM" "${sweep[@]}" --out "$OUT/ort_fm_t$t.json"
     "$TRAIN" bench-torch --model "$FM" --draws 3000 --repeats "$REPEATS" --threads "$t" | tail -n 1 >> "$OUT/peers.jsonl"
     if "$PY" -c "import torch" 2>/dev/null; then
-      # ALGORITHMS.md §9: one OpenBLAS thread, its AVX-512 kernels (no CORETYPE/L2 overrides).
-      env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=1 \
+      # ALGORITHMS.md §9: OpenBLAS with its AVX-512 kernels (no CORETYPE/L2 overrides), as many BLAS threads as torch threads.
+      env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS="$t" \
         "$PY" bench/pytorch_peer.py --model "$FM" --draws 3000 --repeats "$REPEATS" --threads "$t" >> "$OUT/peers.jsonl"
     else
       echo "python3 torch not installed: PyTorch peer skipped" >&2
     fi
-  done
-fi
+  fi
+  if [ ${#others[@]} -gt 0 ]; then
+    "$CLI" bench "${others[@]}" --threads "$t" --repeats "$REPEATS" --large-conditions "$LARGE" --out "$OUT/ort_others_t$t.json"
+  fi
+done
 echo "load average after: $(cat /proc/loadavg)" | tee -a "$OUT/load.txt"
 python3 bench/summarize.py "$OUT"

@@ -20,8 +20,7 @@ public class ShippedModelsTests
     [MemberData(nameof(Targets))]
     public void ShippedBundle_SampledAtOrigin_MeetsItsC2stTarget(string name, double target)
     {
-        string path = Path.Combine(RepositoryRoot(), "models", "two_moons", name + ".onnxsbi");
-        using var model = PosteriorModel.Load(path);
+        using var model = PosteriorModel.Load(BundlePath(name));
         var draws = model.Sample(new ArrayBatch(1).Set("x", [0.0, 0.0], 2), Draws, new SamplingOptions { Seed = 2024 });
         double[] reference = TwoMoonsPosterior.SampleExact(0, 0, Draws, seed: 4048);
         double c2st = C2st.Score(reference, draws["theta"], 2);
@@ -30,6 +29,9 @@ public class ShippedModelsTests
         // and a regression (a wrong adapter inverse, sampler or graph) lands far above every target.
         Assert.True(c2st <= target, $"{name}: C2ST {c2st:F3} > target {target}");
     }
+
+    /// <summary>The shipped bundle models/two_moons/NAME.onnxsbi of this checkout.</summary>
+    internal static string BundlePath(string name) => Path.Combine(RepositoryRoot(), "models", "two_moons", name + ".onnxsbi");
 
     private static string RepositoryRoot()
     {

@@ -1,0 +1,81 @@
+using Microsoft.ML.OnnxRuntime;
+using OnnxSbi.Contracts.Manifest;
+using OnnxSbi.Runtime.Diagnostics;
+using static OnnxSbi.Runtime.Tests.Sampling.GaussianBundles;
+
+namespace OnnxSbi.Runtime.Tests.Sampling;
+
+/// <summary>
+/// A fact that runs only where ONNX Runtime can open a CUDA session (a GPU, its driver and the CUDA
+/// libraries the GPU package needs); elsewhere, CI included, it is reported as skipped with the reason.
+/// </summary>
+public sealed class CudaFactAttribute : FactAttribute
+{
+    private static readonly Lazy<string?> Missing = new(Probe);
+
+    public CudaFactAttribute()
+    {
+        if (Missing.Value is string why) Skip = $"CUDA execution provider unavailable here: {why}";
+    }
+
+    private static string? Probe()
+    {
+        try
+        {
+            using var options = new SessionOptions();
+            options.AppendExecutionProvider_CUDA(0);
+            return null;
+        }
+        catch (Exception e) when (e is OnnxRuntimeException or DllNotFoundException or EntryPointNotFoundException)
+        {
+            return e.Message.Split('\n')[0];
+        }
+    }
+}
+
+/// <summary>The CUDA path: the same samplers with the CUDA provider, checked against the CPU provider.</summary>
+public sealed class CudaProviderTests : IDisposable
+{
+    private readonly string dir = Directory.CreateTempSubdirectory("onnxsbi-cuda-").FullName;
+
+    public void Dispose() => Directory.Delete(dir, recursive: true);
+
+    private static readonly RuntimeOptions Cuda = new() { Provider = ExecutionProvider.Cuda, FallbackToCpu = false };
+
+    private static ArrayBatch X(params double[] values) => new ArrayBatch(values.Length / 2).Set("x", values, 2);
+
+    [CudaFact]
+    public void Sample_EveryFamilyOnCuda_MatchesCpuDrawForDraw()
+    {
+        foreach (var family in new[] { NetworkFamily.FlowMatching, NetworkFamily.ConsistencyModel, NetworkFamily.CouplingFlow })
+        {
+            string path = Write(dir, family, name: family.ToString());
+            using var gpu = PosteriorModel.Load(path, Cuda);
+            using var cpu = PosteriorModel.Load(path);
+            Assert.Equal(ExecutionProvider.Cuda, gpu.Provider);
+            var options = new SamplingOptions { Seed = 5 };
+            double[] a = gpu.Sample(X(1.0, -2.0, 0.0, 0.5), 4_000, options)["theta"];
+            double[] b = cpu.Sample(X(1.0, -2.0, 0.0, 0.5), 4_000, options)["theta"];
+            // The noise comes from the same host generator, so only float arithmetic differs between
+            // the providers: the exact Gaussian graphs are a few elementwise ops per step (no GEMMs, so
+            // no TF32), and 50 RK4 steps of float rounding stay far below 1e-3 on draws of size ~1.
+            double worst = a.Zip(b, (u, v) => Math.Abs(u - v)).Max();
+            Assert.True(worst <= 1e-3, $"{family}: CUDA and CPU draws differ by up to {worst}");
+        }
+    }
+
+    [CudaFact]
+    public void ShippedBundles_SampledOnCuda_MeetTheirC2stTargets()
+    {
+        foreach (var (name, target) in new[] { ("flow_matching", 0.55), ("consistency_model", 0.58), ("affine_coupling_flow", 0.62), ("spline_coupling_flow", 0.57) })
+        {
+            using var model = PosteriorModel.Load(ShippedModelsTests.BundlePath(name), Cuda);
+            Assert.Equal(ExecutionProvider.Cuda, model.Provider);
+            double[] theta = model.Sample(X(0, 0), 5000, new SamplingOptions { Seed = 2024 })["theta"];
+            // Same check and tolerance as ShippedModelsTests on the CPU: TF32 GEMMs on the GPU change
+            // draws by ~1e-3, far below what moves a 5,000-draw C2ST.
+            double c2st = C2st.Score(TwoMoonsPosterior.SampleExact(0, 0, 5000, seed: 4048), theta, 2);
+            Assert.True(c2st <= target, $"{name} on CUDA: C2ST {c2st:F3} > target {target}");
+        }
+    }
+}
