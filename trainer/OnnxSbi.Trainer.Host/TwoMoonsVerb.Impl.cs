@@ -80,9 +80,9 @@ internal static class TwoMoonsVerb
         for (int i = 1; i < references.Length; i++)
             references[i] = TwoMoonsPosterior.SampleExact(observations[2 * i - 2], observations[2 * i - 1], referenceDraws, seed: 99 + (ulong)i);
 
-        // --threads also sets ONNX Runtime's intra-op threads; one thread without spinning stays fast on
-        // a busy machine, where spinning workers wait on each other.
-        var runtime = new RuntimeOptions { IntraOpThreads = threads, AllowSpinning = threads > 1 };
+        // --threads, when given, also sets ONNX Runtime's intra-op threads; otherwise the runtime's measured
+        // defaults apply, as in a deployed application.
+        var runtime = new RuntimeOptions { IntraOpThreads = s.Int("threads", 1, 1024) ?? 0 };
         var summaries = new List<ModelSummary>();
         var scatter = new List<(string Title, double[] Theta)>();
         foreach (var (recipe, bundle) in bundles)

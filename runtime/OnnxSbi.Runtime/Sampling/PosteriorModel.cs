@@ -29,10 +29,10 @@ public sealed class PosteriorModel : IDisposable
     private readonly long maxDraws;
 
     /// <summary>Rows per evaluation when neither the options nor the bundle say (measured, see Load).</summary>
-    internal const int DefaultChunkSize = 512;
+    internal static int DefaultChunkSize(NetworkFamily family) => family == NetworkFamily.CouplingFlow ? 4096 : 1024;
 
-    /// <summary>Intra-op threads when neither the options nor the bundle say (measured, see Load).</summary>
-    internal const int DefaultIntraOpThreads = 1;
+    /// <summary>Intra-op threads when neither the options nor the bundle say (measured, see Load): one per core, at most two.</summary>
+    internal static int DefaultIntraOpThreads => Math.Clamp(Environment.ProcessorCount, 1, 2);
 
     private PosteriorModel(string path, BundleManifest manifest, Adapter adapter, NetworkSampler sampler, ExecutionProvider provider, long maxDraws, int threads, bool spinning)
     {
@@ -91,11 +91,12 @@ public sealed class PosteriorModel : IDisposable
             throw new BundleFormatException(path, $"the manifest's adapter is invalid: {e.Message}", e);
         }
         var hints = manifest.RuntimeHints;
-        // Defaults measured on the 2-core shared machine (docs/BENCHMARKS.md, `onnxsbi bench --sweep`):
-        // one intra-op thread without spinning was fastest or tied for every family, because a second
-        // spinning thread competes with other processes for the same cores; 512 rows is within noise
-        // of the best chunk for flow matching and consistency models and within 7% for coupling flows.
-        int chunk = options.ChunkSize > 0 ? options.ChunkSize : hints?.ChunkSize > 0 ? hints.ChunkSize : DefaultChunkSize;
+        // Defaults measured on the 2-core machine (docs/BENCHMARKS.md, `onnxsbi bench --sweep`), idle and
+        // under load: two intra-op threads without spinning are 1.2-1.7x faster than one when the cores are
+        // free and within 0-13% of one under load (spinning workers, by contrast, fight other processes for
+        // the cores); the MLP families are fastest at about 1,024 rows per evaluation (activations stay in
+        // cache), the coupling flows, whose graphs are hundreds of small nodes, at 3,000-4,096.
+        int chunk = options.ChunkSize > 0 ? options.ChunkSize : hints?.ChunkSize > 0 ? hints.ChunkSize : DefaultChunkSize(manifest.Family);
         int threads = options.IntraOpThreads > 0 ? options.IntraOpThreads : hints?.IntraOpThreads > 0 ? hints.IntraOpThreads : DefaultIntraOpThreads;
         bool spinning = options.AllowSpinning ?? (hints is not null && hints.ChunkSize > 0 && hints.AllowSpinning);
         var provider = options.Provider;

@@ -21,13 +21,13 @@ public sealed record RuntimeOptions
     /// <summary>Use the CPU when the CUDA provider cannot be created (no GPU, no CUDA libraries). When false, loading fails instead.</summary>
     public bool FallbackToCpu { get; init; } = true;
 
-    /// <summary>ONNX Runtime intra-op threads; 0 takes the bundle's recorded hint, else 1 (measured fastest on a shared 2-core machine, docs/BENCHMARKS.md).</summary>
+    /// <summary>ONNX Runtime intra-op threads; 0 takes the bundle's recorded hint, else one per core, at most 2 (measured, docs/BENCHMARKS.md). Set 1 when many models sample concurrently.</summary>
     public int IntraOpThreads { get; init; }
 
     /// <summary>Let ONNX Runtime's worker threads spin between operators; null takes the bundle's hint, else off (docs/BENCHMARKS.md).</summary>
     public bool? AllowSpinning { get; init; }
 
-    /// <summary>Rows per network evaluation; larger requests are processed in chunks of this size. 0 takes the bundle's hint, else 512.</summary>
+    /// <summary>Rows per network evaluation; larger requests are processed in chunks of this size. 0 takes the bundle's hint, else 1,024 for flow matching and consistency models and 4,096 for coupling flows (measured, docs/BENCHMARKS.md).</summary>
     public int ChunkSize { get; init; }
 
     /// <summary>
