@@ -24,6 +24,10 @@ internal static partial class Commands
                     SBC ranks with a simultaneous ECDF band, calibration error, coverage, contraction,
                     z-scores, NRMSE, R²; writes diagnostics.json, diagnostics.csv and PNG figures.
                     A test set has columns like theta[0],theta[1],x[0],x[1] (all rows, or the first N).
+          c2st      --model PATH [--task two_moons] [--draws N] [--seed S] [--observations K] [--method M] [--steps K]
+                    [--atol A] [--rtol R] [--provider cpu|cuda] [--threads T] [--chunk-size R] [--out scores.csv]
+                    C2ST against the exact two-moons posterior at x=(0,0) and the first K of the 10 fixed test
+                    observations (N model vs N exact draws each), as the two-moons tutorial scores.
           bench     --model PATH [--model PATH …] [--repeats R] [--threads T] [--chunk-size R]
                     [--large-conditions M] [--memory-draws N] [--no-memory] [--sweep [--sweep-chunks 128,512] [--sweep-steps K]]
                     [--out results.json]
@@ -48,8 +52,9 @@ internal static partial class Commands
             "log-prob" => LogProb(args),
             "inspect" => Inspect(args),
             "diagnose" => Diagnose(args, ct),
+            "c2st" => C2stVerb(args, ct),
             "bench" => Bench(args, ct),
-            _ => throw new UsageException($"Unknown verb '{verb}'. Valid verbs: sample, log-prob, inspect, diagnose, bench."),
+            _ => throw new UsageException($"Unknown verb '{verb}'. Valid verbs: sample, log-prob, inspect, diagnose, c2st, bench."),
         };
     }
 

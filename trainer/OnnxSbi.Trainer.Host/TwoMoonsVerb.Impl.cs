@@ -27,13 +27,6 @@ internal static class TwoMoonsVerb
         double C2stOrigin, double C2stMean10, double[] C2stPerObservation, double DrawsPerSecond, double MillisecondsFor3000,
         double CalibrationError, bool SbcBandHolds);
 
-    /// <summary>The ten fixed test observations: prior-predictive draws with a fixed seed, as sbibm's observation set is fixed.</summary>
-    public static double[] TestObservations()
-    {
-        var batch = TwoMoons.CreateSimulator(seed: 20_240_611).Sample(10, seed: 20_240_611);
-        return batch.Get(TwoMoons.Observations);
-    }
-
     public static int Run(Settings s, ILogger logger, CancellationToken ct)
     {
         bool quick = s.Switch("quick");
@@ -74,7 +67,7 @@ internal static class TwoMoonsVerb
         bool full = fromModels is null || evaluate;
         int originDraws = full ? referenceDraws : 3000;
         logger.LogInformation("Scoring with {N} exact reference draws per observation", originDraws);
-        double[] observations = TestObservations();
+        double[] observations = TwoMoons.TestObservations();
         var references = new double[full ? 11 : 1][];
         references[0] = TwoMoonsPosterior.SampleExact(0, 0, originDraws, seed: 7);
         for (int i = 1; i < references.Length; i++)

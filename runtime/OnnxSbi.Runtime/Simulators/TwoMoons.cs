@@ -20,6 +20,12 @@ public static class TwoMoons
     /// <summary>The composed two-moons simulator, reproducible from <paramref name="seed"/>.</summary>
     public static Simulator CreateSimulator(ulong seed) => Simulator.Create(seed).Add("prior", Prior).Add("likelihood", Likelihood);
 
+    /// <summary>
+    /// The ten fixed test observations the tutorial's scores average over, row-major [10 × 2]: prior-predictive
+    /// draws with a fixed seed, as sbibm fixes its observations.
+    /// </summary>
+    public static double[] TestObservations() => CreateSimulator(seed: 20_240_611).Sample(10, seed: 20_240_611).Get(Observations);
+
     private static void Prior(SimulationContext ctx)
     {
         double[] theta = ctx.Output(Parameters, 2);

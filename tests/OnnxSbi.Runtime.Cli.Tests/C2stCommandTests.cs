@@ -1,0 +1,42 @@
+namespace OnnxSbi.Runtime.Cli.Tests;
+
+public sealed class C2stCommandTests : IDisposable
+{
+    private readonly string dir = Directory.CreateTempSubdirectory("onnxsbi-c2st-").FullName;
+
+    public void Dispose() => Directory.Delete(dir, recursive: true);
+
+    private static string ShippedBundle(string name)
+    {
+        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
+            if (File.Exists(Path.Combine(d.FullName, "OnnxSbi.sln"))) return Path.Combine(d.FullName, "models", "two_moons", name + ".onnxsbi");
+        throw new DirectoryNotFoundException($"No OnnxSbi.sln above {AppContext.BaseDirectory}.");
+    }
+
+    [Fact]
+    public void C2st_ShippedSplineFlow_WritesOneScorePerObservation()
+    {
+        string output = Path.Combine(dir, "scores.csv");
+        int code = Commands.Run("c2st", ["--model", ShippedBundle("spline_coupling_flow"), "--draws", "2000", "--observations", "2", "--seed", "3", "--out", output], CancellationToken.None);
+        Assert.Equal(0, code);
+        string[] lines = File.ReadAllLines(output);
+        Assert.Equal("observation,x1,x2,c2st", lines[0]);
+        Assert.Equal(4, lines.Length);
+        Assert.StartsWith("origin,0,0,", lines[1]);
+        double[] scores = lines.Skip(1).Select(l => double.Parse(l.Split(',')[3], System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        // The shipped spline flow scores 0.52 at x = (0, 0) with 10,000 draws; with 2,000 per side the C2ST of
+        // a matching model has sd ≈ 0.01, so 0.65 passes it and fails a broken sampler or adapter (≈ 1.0).
+        Assert.InRange(scores[0], 0.4, 0.65);
+        // The second test observation is the hard one at the prior box's corner (0.76 with 10,000 draws):
+        // every score is a valid accuracy.
+        Assert.All(scores, s => Assert.InRange(s, 0.0, 1.0));
+        Assert.Empty(Directory.GetFiles(dir, ".*"));
+    }
+
+    [Fact]
+    public void C2st_UnknownTask_IsAUsageErrorNamingTheTask()
+    {
+        var e = Assert.Throws<UsageException>(() => Commands.Run("c2st", ["--model", ShippedBundle("affine_coupling_flow"), "--task", "gaussian"], CancellationToken.None));
+        Assert.Contains("'gaussian'", e.Message);
+    }
+}
