@@ -37,9 +37,9 @@ public static partial class NetworkCatalog
 
     /// <summary>
     /// Consistency model: MLP (256,)×6, dropout 0, max_time 10, sigma2 1.0, total_steps = the run's steps (512·50),
-    /// 50 epochs. Its runtime default is 3 sampling steps instead of BayesFlow's 10: on the seed-1 model, 10,000
-    /// draws, C2ST at x = (0, 0) averaged 0.585 with 10 steps and 0.557 with 3 over four sampling seeds, and the
-    /// mean over the 10 test observations was 0.591 against 0.580 (2 steps: 0.594, 4: 0.588).
+    /// 50 epochs. Its runtime default is 3 sampling steps instead of BayesFlow's 10: on the shipped seed-1 model,
+    /// 10,000 draws (<c>onnxsbi c2st --steps K</c>), C2ST at x = (0, 0) averaged 0.589 with 10 steps and 0.558 with 3
+    /// over three sampling seeds, and the mean over the 10 test observations was 0.592 against 0.577 (docs/DESIGN.md).
     /// </summary>
     public static NetworkRecipe ConsistencyModelSeed { get; } = new("consistency_model", "Consistency Model", 50,
         (d, c, o) => new ConsistencyModel(d, c, new ConsistencyModelOptions(Subnet(o, Enumerable.Repeat(256, 6).ToArray(), 0.0),
@@ -57,8 +57,8 @@ public static partial class NetworkCatalog
     /// <summary>
     /// Spline coupling flow: depth 4, the default subnet widths (128, 128), 30 epochs, dropout 0 for the same
     /// reason as the affine flow. Trained on the seed data with seed 1 and scored on 10,000 draws, BayesFlow's
-    /// coupling dropout of 0.05 gave final validation loss −3.33, C2ST 0.550 at x = (0, 0) and 0.609 over the
-    /// 10 test observations; dropout 0 gave −3.64, 0.531 and 0.560.
+    /// coupling dropout of 0.05 gave final validation loss −3.30, C2ST 0.560 at x = (0, 0) and 0.601 over the
+    /// 10 test observations; dropout 0 gave −3.64, 0.530 and 0.559 (docs/DESIGN.md).
     /// </summary>
     public static NetworkRecipe SplineCouplingFlowSeed { get; } = new("spline_coupling_flow", "Spline Coupling Flow", 30,
         (d, c, o) => new CouplingFlow(d, c, new CouplingFlowOptions(Depth: 4, Transform: "spline", SubnetWidths: o.Widths, SubnetDropout: o.Dropout ?? 0.0)));
