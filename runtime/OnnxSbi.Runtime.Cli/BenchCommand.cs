@@ -85,10 +85,10 @@ internal static partial class Commands
     /// CPU time (user + system of the whole process) is returned too: on a shared, overloaded machine
     /// it tracks the work done better than wall time, though spinning worker threads inflate it.
     /// </remarks>
-    private static (double Ms, long Rows, List<double> All, double CpuMs) Time(PosteriorModel model, int conditions, int draws, int repeats, CancellationToken ct, int fmSteps = 25)
+    private static (double Ms, long Rows, List<double> All, double CpuMs) Time(PosteriorModel model, int conditions, int draws, int repeats, CancellationToken ct, int fmSteps = 25, bool warmUp = true)
     {
         var x = ZeroConditions(model, conditions);
-        model.Sample(x, draws, BenchSampling(model.Manifest.Family, 1, fmSteps), ct);
+        if (warmUp) model.Sample(x, draws, BenchSampling(model.Manifest.Family, 1, fmSteps), ct);
         var times = new List<double>();
         var cpu = new List<double>();
         long rows = 0;
@@ -126,8 +126,8 @@ internal static partial class Commands
         double bestGflops = lat3k.Rows * (double)flopsPerRow / (lat3k.All.Min() / 1000) / 1e9;
         double ceilingBestGflops = ceilingRows * (double)flopsPerRow / ceilingSeconds.Best / 1e9;
 
-        // Throughput: `large` conditions × 1,000 draws in one call, run once after the latency warm-ups.
-        var big = Time(model, large, 1000, 1, ct);
+        // Throughput: `large` conditions × 1,000 draws in one call, run once; the latency runs were its warm-up.
+        var big = Time(model, large, 1000, 1, ct, warmUp: false);
         var result = new JsonObject
         {
             ["model"] = path,
