@@ -35,22 +35,13 @@ internal static partial class Commands
         };
 
         using var model = PosteriorModel.Load(a.Require("model"), ParseRuntime(a));
-        double[] tests = TwoMoons.TestObservations();
-        double[] xs = [0.0, 0.0, .. tests.AsSpan(0, 2 * count)];
+        double[] xs = TwoMoonsPosterior.ScoringObservations(count);
         int rows = count + 1;
         var clock = Stopwatch.StartNew();
         var result = model.Sample(new ArrayBatch(rows).Set(TwoMoons.Observations, xs, 2), draws, options, ct);
         double sampleSeconds = clock.Elapsed.TotalSeconds;
         foreach (string w in result.Warnings) Console.Error.WriteLine($"warning: {w}");
-        double[] theta = result[TwoMoons.Parameters];
-        var scores = new double[rows];
-        for (int i = 0; i < rows; i++)
-        {
-            ct.ThrowIfCancellationRequested();
-            // The reference and classifier seeds of the two-moons verb, so both score the same way.
-            double[] reference = TwoMoonsPosterior.SampleExact(xs[2 * i], xs[2 * i + 1], draws, seed: i == 0 ? 7UL : 99 + (ulong)i);
-            scores[i] = C2st.Score(reference, theta.AsSpan(i * draws * 2, draws * 2), 2, new C2stOptions(Seed: 11 + (ulong)i));
-        }
+        double[] scores = TwoMoonsPosterior.ScoreAtObservations(xs, result[TwoMoons.Parameters], draws);
 
         var inv = CultureInfo.InvariantCulture;
         var table = new StringBuilder("observation,x1,x2,c2st\n");

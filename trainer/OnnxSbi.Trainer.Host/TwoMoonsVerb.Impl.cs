@@ -35,7 +35,8 @@ internal static class TwoMoonsVerb
         bool evaluate = s.Switch("evaluate");
         if (evaluate && fromModels is null) throw new UsageException("--evaluate scores the bundles given by --from-models; training runs evaluate anyway.");
         ulong seed = s.ULong("seed") ?? 1;
-        int threads = s.Int("threads", 1, 1024) ?? 1;
+        int? threadsGiven = s.Int("threads", 1, 1024);
+        int threads = threadsGiven ?? 1;
         if (quick && fromModels is not null) throw new UsageException("--quick trains at a reduced budget; --from-models trains nothing. Choose one.");
         Directory.CreateDirectory(outDir);
         var total = Stopwatch.StartNew();
@@ -65,17 +66,13 @@ internal static class TwoMoonsVerb
         // command finishes in seconds; the mean over 10 observations is read from the bundle's record.
         // --evaluate scores given bundles as a training run does and records the metrics in them.
         bool full = fromModels is null || evaluate;
-        int originDraws = full ? referenceDraws : 3000;
-        logger.LogInformation("Scoring with {N} exact reference draws per observation", originDraws);
-        double[] observations = TwoMoons.TestObservations();
-        var references = new double[full ? 11 : 1][];
-        references[0] = TwoMoonsPosterior.SampleExact(0, 0, originDraws, seed: 7);
-        for (int i = 1; i < references.Length; i++)
-            references[i] = TwoMoonsPosterior.SampleExact(observations[2 * i - 2], observations[2 * i - 1], referenceDraws, seed: 99 + (ulong)i);
+        int scoringDraws = full ? referenceDraws : 3000;
+        logger.LogInformation("Scoring with {N} exact reference draws per observation", scoringDraws);
+        double[] observations = TwoMoonsPosterior.ScoringObservations(full ? 10 : 0);
 
         // --threads, when given, also sets ONNX Runtime's intra-op threads; otherwise the runtime's measured
         // defaults apply, as in a deployed application.
-        var runtime = new RuntimeOptions { IntraOpThreads = s.Int("threads", 1, 1024) ?? 0 };
+        var runtime = new RuntimeOptions { IntraOpThreads = threadsGiven ?? 0 };
         var summaries = new List<ModelSummary>();
         var scatter = new List<(string Title, double[] Theta)>();
         foreach (var (recipe, bundle) in bundles)
@@ -92,13 +89,10 @@ internal static class TwoMoonsVerb
             double ms = MedianMilliseconds(() => model.Sample(origin, 3000, options, ct), repeats);
             scatter.Add((recipe.Title, draws3000[TwoMoons.Parameters]));
 
-            int rows = references.Length;
-            var conditions = new ArrayBatch(rows).Set(TwoMoons.Observations, [0.0, 0.0, .. observations.AsSpan(0, 2 * (rows - 1))], 2);
             // Without a full evaluation the 3,000 figure draws are scored directly.
-            double[] theta = full ? model.Sample(conditions, originDraws, options with { Seed = seed + 1 }, ct)[TwoMoons.Parameters] : draws3000[TwoMoons.Parameters];
-            var scores = new double[rows];
-            for (int i = 0; i < rows; i++)
-                scores[i] = C2st.Score(references[i], theta.AsSpan(i * originDraws * 2, originDraws * 2), 2, new C2stOptions(Seed: 11 + (ulong)i));
+            var conditions = new ArrayBatch(observations.Length / 2).Set(TwoMoons.Observations, observations, 2);
+            double[] theta = full ? model.Sample(conditions, scoringDraws, options with { Seed = seed + 1 }, ct)[TwoMoons.Parameters] : draws3000[TwoMoons.Parameters];
+            double[] scores = TwoMoonsPosterior.ScoreAtObservations(observations, theta, scoringDraws);
             double mean10 = full ? scores.Skip(1).Average()
                 : model.Manifest.Metrics.TryGetValue("c2st_mean_10_observations", out double recorded) ? recorded : double.NaN;
 
@@ -138,7 +132,7 @@ internal static class TwoMoonsVerb
 
         string figure = Path.Combine(outDir, "two_moons_posteriors.png");
         Plots.TutorialFigure(figure, scatter);
-        string table = SummaryTable(summaries, full ? referenceDraws : 3000);
+        string table = SummaryTable(summaries, scoringDraws);
         Console.WriteLine(table);
         Atomic.WriteText(Path.Combine(outDir, "summary.md"), table);
         Atomic.WriteText(Path.Combine(outDir, "summary.json"), JsonSerializer.Serialize(summaries, new JsonSerializerOptions { WriteIndented = true }));
@@ -198,8 +192,7 @@ internal static class TwoMoonsVerb
             action();
             times[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         }
-        Array.Sort(times);
-        return repeats % 2 == 1 ? times[repeats / 2] : 0.5 * (times[repeats / 2 - 1] + times[repeats / 2]);
+        return OnnxSbi.Runtime.Cli.BenchStats.Median(times);
     }
 
     private static string SummaryTable(List<ModelSummary> rows, int referenceDraws)

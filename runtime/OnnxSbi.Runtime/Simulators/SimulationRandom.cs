@@ -1,3 +1,5 @@
+using OnnxSbi.Runtime.Sampling;
+
 namespace OnnxSbi.Runtime.Simulators;
 
 /// <summary>
@@ -9,7 +11,7 @@ namespace OnnxSbi.Runtime.Simulators;
 /// </summary>
 public sealed class SimulationRandom : Random
 {
-    private OnnxSbi.Runtime.Sampling.Xoshiro256 _state;
+    private Xoshiro256 _state;
     private double _spareNormal;
     private bool _hasSpareNormal;
 
@@ -17,7 +19,7 @@ public sealed class SimulationRandom : Random
     public SimulationRandom(ulong seed) : base(0)
     {
         ulong x = seed;
-        _state = OnnxSbi.Runtime.Sampling.Xoshiro256.FromState(SplitMix64(ref x), SplitMix64(ref x), SplitMix64(ref x), SplitMix64(ref x));
+        _state = Xoshiro256.FromState(SplitMix64(ref x), SplitMix64(ref x), SplitMix64(ref x), SplitMix64(ref x));
     }
 
     // Steele, Lea & Flood 2014: a full-period 64-bit mixer, the seeding recommended for xoshiro; it
