@@ -6,6 +6,11 @@ Loads the weights of a flow matching bundle from the ONNX initializers of graphs
 (Linear from each Gemm, mish via torch.nn.functional.mish) and times RK4 with 25 steps on
 1 condition x N draws, median of R repeats. Prints one JSON object.
 
+--int8 is the peer of `onnxsbi bench --precision int8`: the same layers (at least 32 inputs and
+outputs) run as PyTorch dynamic-quantized linears (torch.ops.quantized.linear_dynamic: uint8
+activations quantized per call, int8 weights per output channel, scale = max|w| / 127), on the
+quantized engine this torch build has (oneDNN on x86).
+
 Run it as ALGORITHMS.md section 9 says: OPENBLAS_NUM_THREADS=1, with OPENBLAS_CORETYPE and
 OPENBLAS_L2_SIZE unset for this command only (bench/run_all.sh does that).
 """
@@ -108,6 +113,7 @@ def main():
     p.add_argument("--repeats", type=int, default=7)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--steps", type=int, default=25)
+    p.add_argument("--int8", action="store_true")
     a = p.parse_args()
 
     import torch
@@ -127,12 +133,23 @@ def main():
     c = blocks[0][0].shape[1] - d - 1
     F = torch.nn.functional
 
+    def linear_fn(w, b):
+        if not a.int8 or min(w.shape) < 32:
+            return lambda h: F.linear(h, w, b)
+        scales = (w.abs().amax(dim=1) / 127).clamp_min(1e-12).double()
+        q = torch.quantize_per_channel(w, scales, torch.zeros(w.shape[0], dtype=torch.long), 0, torch.qint8)
+        packed = torch.ops.quantized.linear_prepack(q, b)
+        return lambda h: torch.ops.quantized.linear_dynamic(h, packed, False)
+
+    block_fns = [(linear_fn(w, b), w.shape[0] // 2) for w, b in blocks]
+    out_fn = linear_fn(w_out, b_out)
+
     def velocity(theta, t, cond):
         h = torch.cat([theta, t, cond], dim=1)
-        for w, b in blocks:
-            dense, proj = F.linear(h, w, b).split(w.shape[0] // 2, dim=1)
+        for f, half in block_fns:
+            dense, proj = f(h).split(half, dim=1)
             h = proj + F.mish(dense)
-        return F.linear(h, w_out, b_out)
+        return out_fn(h)
 
     cond = torch.zeros(a.draws, c)
     tcol = torch.empty(a.draws, 1)
@@ -158,7 +175,9 @@ def main():
         times.append((time.perf_counter() - start) * 1000)
         cpu.append((time.process_time() - cpu_start) * 1000)
     print(json.dumps({
-        "peer": "pytorch-eager",
+        "peer": "pytorch-eager-int8" if a.int8 else "pytorch-eager",
+        "precision": "int8" if a.int8 else "fp32",
+        "quantized_engine": torch.backends.quantized.engine if a.int8 else None,
         "torch": torch.__version__,
         "threads": a.threads,
         "model": a.model,

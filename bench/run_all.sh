@@ -5,7 +5,9 @@
 # spline_coupling_flow .onnxsbi; missing ones are skipped). Environment: REPEATS (7), LARGE (1000
 # conditions for the coupling flows and the consistency model; flow matching uses LARGE_FM, 20),
 # SWEEP=1 to add the chunk × threads × spinning sweep, THREADS ("1 2": every runner, ONNX Runtime
-# and the peers, runs once per thread count, side by side).
+# and the peers, runs once per thread count, side by side), PRECISIONS ("fp32 int8": ONNX Runtime and
+# the PyTorch peer run both; the libtorch peer has no int8 path and runs fp32 only). A last round runs
+# ONNX Runtime on its defaults (no --threads; coupling flows: one thread per block, blocks in parallel).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SEED=${1:-/tmp/seed}
@@ -14,6 +16,7 @@ REPEATS=${REPEATS:-7}
 LARGE=${LARGE:-1000}
 LARGE_FM=${LARGE_FM:-20}
 THREADS=${THREADS:-"1 2"}
+PRECISIONS=${PRECISIONS:-"fp32 int8"}
 PY=${PYTHON:-/usr/bin/python3}  # Debian python3-torch lives in the system interpreter
 mkdir -p "$OUT"
 
@@ -31,22 +34,36 @@ done
 sweep=()
 [ "${SWEEP:-0}" = 1 ] && sweep=(--sweep)
 : > "$OUT/peers.jsonl"
+rm -f "$OUT"/ort_fm_*_t*.json "$OUT"/ort_others_*_t*.json "$OUT"/ort_others_*_defaults.json
 # One round per thread count: ONNX Runtime and both peers with the same number of threads, back to back.
 for t in $THREADS; do
   if [ -f "$FM" ]; then
-    "$CLI" bench --model "$FM" --threads "$t" --repeats "$REPEATS" --large-conditions "$LARGE_FM" "${sweep[@]}" --out "$OUT/ort_fm_t$t.json"
+    for p in $PRECISIONS; do
+      "$CLI" bench --model "$FM" --threads "$t" --precision "$p" --repeats "$REPEATS" --large-conditions "$LARGE_FM" "${sweep[@]}" --out "$OUT/ort_fm_${p}_t$t.json"
+    done
     "$TRAIN" bench-torch --model "$FM" --draws 3000 --repeats "$REPEATS" --threads "$t" | tail -n 1 >> "$OUT/peers.jsonl"
     if "$PY" -c "import torch" 2>/dev/null; then
-      # ALGORITHMS.md §9: OpenBLAS with its AVX-512 kernels (no CORETYPE/L2 overrides), as many BLAS threads as torch threads.
-      env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS="$t" \
-        "$PY" bench/pytorch_peer.py --model "$FM" --draws 3000 --repeats "$REPEATS" --threads "$t" >> "$OUT/peers.jsonl"
+      for p in $PRECISIONS; do
+        int8=(); [ "$p" = int8 ] && int8=(--int8)
+        # ALGORITHMS.md §9: OpenBLAS with its AVX-512 kernels (no CORETYPE/L2 overrides), as many BLAS threads as torch threads.
+        env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS="$t" \
+          "$PY" bench/pytorch_peer.py --model "$FM" --draws 3000 --repeats "$REPEATS" --threads "$t" "${int8[@]}" >> "$OUT/peers.jsonl"
+      done
     else
       echo "python3 torch not installed: PyTorch peer skipped" >&2
     fi
   fi
   if [ ${#others[@]} -gt 0 ]; then
-    "$CLI" bench "${others[@]}" --threads "$t" --repeats "$REPEATS" --large-conditions "$LARGE" --out "$OUT/ort_others_t$t.json"
+    for p in $PRECISIONS; do
+      "$CLI" bench "${others[@]}" --threads "$t" --precision "$p" --repeats "$REPEATS" --large-conditions "$LARGE" --out "$OUT/ort_others_${p}_t$t.json"
+    done
   fi
 done
+# The runtime's own defaults (flow matching's are the 2-thread round above on a 2-core machine).
+if [ ${#others[@]} -gt 0 ]; then
+  for p in $PRECISIONS; do
+    "$CLI" bench "${others[@]}" --precision "$p" --repeats "$REPEATS" --large-conditions "$LARGE" --out "$OUT/ort_others_${p}_defaults.json"
+  done
+fi
 echo "load average after: $(cat /proc/loadavg)" | tee -a "$OUT/load.txt"
 python3 bench/summarize.py "$OUT"

@@ -60,7 +60,7 @@ public sealed class BundleRoundTripTests
         manifest.Training = new TrainingRecord { ConfigJson = "{\"epochs\": 3}", Loss = { 1.5, 0.75 }, Epochs = 3, Seed = ulong.MaxValue, NumSimulations = 1L << 40 };
         manifest.Metrics.Add("c2st", 0.5125);
         manifest.Metrics.Add("not_computed", double.NaN);
-        manifest.RuntimeHints = new RuntimeHints { ChunkSize = 4096, IntraOpThreads = 2, AllowSpinning = true };
+        manifest.RuntimeHints = new RuntimeHints { ChunkSize = 4096, IntraOpThreads = 2, AllowSpinning = true, ParallelBlocks = 2 };
         string path = dir.File("full.onnxsbi");
 
         BundleWriter.Write(path, manifest, TestBundles.Graphs(), TestBundles.ModelCard);

@@ -24,6 +24,9 @@ internal abstract class NetworkSampler : IDisposable
 
     public int ChunkSize { get; }
 
+    /// <summary>Blocks evaluated at once, each on its own thread (1: one after another).</summary>
+    public int ParallelBlocks { get; set; } = 1;
+
     /// <summary>The graph role evaluated while sampling (velocity, consistency or inverse).</summary>
     public abstract string SamplingRole { get; }
 
@@ -37,12 +40,27 @@ internal abstract class NetworkSampler : IDisposable
     {
         long total = (long)numConditions * draws;
         int blocks = (int)((total + ChunkSize - 1) / ChunkSize);
-        for (int b = 0; b < blocks; b++)
+        void Block(int b)
         {
             ct.ThrowIfCancellationRequested();
             long first = (long)b * ChunkSize;
             int rows = (int)Math.Min(ChunkSize, total - first);
             SampleBlock(conditions, draws, first, rows, destination.AsSpan((int)(first * D), rows * D), NormalGenerator.ForStream(options.Seed, (ulong)b), options, ct);
+        }
+        if (ParallelBlocks <= 1 || blocks == 1)
+        {
+            for (int b = 0; b < blocks; b++) Block(b);
+            return;
+        }
+        // Each block has its own noise stream and rents its own buffers, so the draws are the same
+        // whatever the order or the number of blocks in flight.
+        try
+        {
+            Parallel.For(0, blocks, new ParallelOptions { MaxDegreeOfParallelism = ParallelBlocks, CancellationToken = ct }, Block);
+        }
+        catch (AggregateException e) when (e.InnerExceptions.Count > 0)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
         }
     }
 

@@ -177,6 +177,82 @@ public sealed class PosteriorModelTests : IDisposable
         Assert.True(model.Provider is ExecutionProvider.Cpu or ExecutionProvider.Cuda);
     }
 
+    [Theory]
+    [InlineData(NetworkFamily.FlowMatching)]
+    [InlineData(NetworkFamily.ConsistencyModel)]
+    [InlineData(NetworkFamily.CouplingFlow)]
+    public void Sample_ParallelBlocks_GiveTheSameDrawsAsSequentialBlocks(NetworkFamily family)
+    {
+        string path = Write(dir, family);
+        double[] Draws(int blocks)
+        {
+            using var model = PosteriorModel.Load(path, new RuntimeOptions { ChunkSize = 64, IntraOpThreads = 1, ParallelBlocks = blocks });
+            Assert.Equal(blocks, model.ParallelBlocks);
+            return model.Sample(X(0.5, -1, 2, 0), 1000, new SamplingOptions { Seed = 4 })["theta"];
+        }
+        double[] sequential = Draws(1);
+        // Each 64-row block has its own noise stream and buffers: the order blocks finish in cannot matter.
+        Assert.Equal(sequential, Draws(2));
+        Assert.Equal(sequential, Draws(5));
+    }
+
+    [Fact]
+    public void Load_Defaults_CouplingFlowsRunSingleThreadedBlocksInParallel_MlpFamiliesOneBlock()
+    {
+        int cores = Math.Clamp(Environment.ProcessorCount, 1, 2);
+        using (var coupling = PosteriorModel.Load(Write(dir, NetworkFamily.CouplingFlow)))
+        {
+            Assert.Equal((1, cores, 512), (coupling.IntraOpThreads, coupling.ParallelBlocks, coupling.ChunkSize));
+        }
+        using (var flow = PosteriorModel.Load(Write(dir, NetworkFamily.FlowMatching)))
+        {
+            Assert.Equal((cores, 1, 1024), (flow.IntraOpThreads, flow.ParallelBlocks, flow.ChunkSize));
+        }
+        // Threads chosen by the caller keep the blocks sequential: both settings would share the same cores.
+        using var chosen = PosteriorModel.Load(Write(dir, NetworkFamily.CouplingFlow), new RuntimeOptions { IntraOpThreads = 2 });
+        Assert.Equal((2, 1), (chosen.IntraOpThreads, chosen.ParallelBlocks));
+    }
+
+    [Fact]
+    public void Sample_ErrorInAParallelBlock_SurfacesAsItself()
+    {
+        using var sampler = new FailingSampler();
+        var e = Assert.Throws<InvalidRequestException>(() =>
+            sampler.Sample([], 1, 1000, new float[2000], new SamplingOptions(), CancellationToken.None));
+        Assert.Contains("block 3", e.Message);
+    }
+
+    private sealed class FailingSampler() : OnnxSbi.Runtime.Sampling.NetworkSampler(2, 0, 100)
+    {
+        public override string SamplingRole => "test";
+
+        public override OnnxSbi.Runtime.Sampling.OnnxFunction SamplingFunction => throw new NotSupportedException();
+
+        protected override void SampleBlock(float[] conditions, int draws, long first, int rows, Span<float> destination, OnnxSbi.Runtime.Sampling.NormalGenerator noise, SamplingOptions options, CancellationToken ct)
+        {
+            if (first == 300) throw new InvalidRequestException("block 3 failed");
+        }
+
+        public override void Dispose()
+        {
+        }
+    }
+
+    [Fact]
+    public void Load_Int8OnCuda_IsRefusedNamingTheCpuProvider()
+    {
+        var e = Assert.Throws<InvalidRequestException>(() => PosteriorModel.Load(Write(dir, NetworkFamily.CouplingFlow),
+            new RuntimeOptions { Provider = ExecutionProvider.Cuda, Precision = NetworkPrecision.Int8 }));
+        Assert.Contains("CPU provider", e.Message);
+    }
+
+    [Fact]
+    public void Load_NegativeParallelBlocks_IsRefused()
+    {
+        var e = Assert.Throws<InvalidRequestException>(() => PosteriorModel.Load(Write(dir, NetworkFamily.CouplingFlow), new RuntimeOptions { ParallelBlocks = -1 }));
+        Assert.Contains("ParallelBlocks", e.Message);
+    }
+
     [Fact]
     public void Dispose_ThenSample_ThrowsObjectDisposed()
     {

@@ -1,0 +1,143 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
+using Google.Protobuf;
+using OnnxSbi.Contracts.Onnx;
+
+namespace OnnxSbi.Runtime.Sampling;
+
+/// <summary>
+/// Rewrites a float graph for <see cref="NetworkPrecision.Int8"/>: every hidden-layer <c>Gemm</c> whose
+/// weight is a constant becomes ONNX Runtime's <c>com.microsoft.DynamicQuantizeMatMul</c>, which quantizes
+/// its input to uint8 per call (one scale and zero point over the block), multiplies by int8 weights and
+/// rescales to float, adding the float bias. Weights are quantized once, here, symmetrically per output
+/// column: w ≈ scale_n · q, q ∈ [−R, R], scale_n = max_k |w_kn| / R.
+/// </summary>
+/// <remarks>
+/// Only layers with at least <see cref="MinDimension"/> inputs and outputs are rewritten: they carry nearly
+/// all the FLOPs (a (256,)×6 MLP: 5 of its 7 Gemms, 99% of the multiply-adds), while the first layer reads the
+/// raw parameters, time and conditions (one 8-bit scale over all of them would be too coarse for a thin
+/// posterior) and the last layer writes the output. R is 127 where the CPU has VNNI dot products (or is
+/// ARM64); elsewhere on x86 it is 63, because the AVX2 u8×s8 kernel sums pairs of products in saturating
+/// 16-bit lanes (255·127·2 overflows them; 255·63·2 does not), as ONNX Runtime's own quantization tool's
+/// reduce_range does.
+/// </remarks>
+internal static class Int8Quantizer
+{
+    /// <summary>Smallest input and output width of a Gemm that is quantized.</summary>
+    public const int MinDimension = 32;
+
+    /// <summary>The weight range R used on this machine (127 or 63, see remarks).</summary>
+    public static int WeightRange { get; } = HasVnni() ? 127 : 63;
+
+    /// <summary>Returns the rewritten model and the number of Gemms replaced.</summary>
+    /// <exception cref="InvalidProtocolBufferException">The bytes are not an ONNX model.</exception>
+    public static (byte[] Model, int Replaced) Quantize(byte[] model, int weightRange)
+    {
+        var proto = ModelProto.Parser.ParseFrom(model);
+        var graph = proto.Graph;
+        var initializers = new Dictionary<string, TensorProto>(StringComparer.Ordinal);
+        foreach (var t in graph.Initializer) initializers[t.Name] = t;
+        var taken = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var t in graph.Initializer) taken.Add(t.Name);
+        foreach (var n in graph.Node) foreach (string o in n.Output) taken.Add(o);
+        foreach (var v in graph.Input) taken.Add(v.Name);
+        string Fresh(string prefix)
+        {
+            string name = prefix;
+            for (int i = 1; !taken.Add(name); i++) name = $"{prefix}_{i}";
+            return name;
+        }
+
+        int replaced = 0;
+        for (int i = 0; i < graph.Node.Count; i++)
+        {
+            var node = graph.Node[i];
+            if (!TryReadGemm(node, initializers, out float[] w, out long k, out long n, out bool transB)) continue;
+            if (k < MinDimension || n < MinDimension) continue;
+            string bias = node.Input.Count > 2 ? node.Input[2] : "";
+            if (bias.Length > 0 && !(initializers.TryGetValue(bias, out var b) && b.Dims.Count == 1 && b.Dims[0] == n)) continue;
+
+            var q = new sbyte[k * n];
+            var scales = new float[n];
+            for (long col = 0; col < n; col++)
+            {
+                float max = 0;
+                for (long row = 0; row < k; row++) max = Math.Max(max, Math.Abs(w[transB ? col * k + row : row * n + col]));
+                float scale = max > 0 ? max / weightRange : 1f;
+                scales[col] = scale;
+                for (long row = 0; row < k; row++)
+                {
+                    float v = w[transB ? col * k + row : row * n + col];
+                    q[row * n + col] = (sbyte)Math.Clamp(MathF.Round(v / scale), -weightRange, weightRange);
+                }
+            }
+            var qt = new TensorProto { Name = Fresh(node.Input[1] + "_int8"), DataType = (int)TensorProto.Types.DataType.Int8 };
+            qt.Dims.Add([k, n]);
+            qt.RawData = ByteString.CopyFrom(MemoryMarshal.AsBytes(q.AsSpan()));
+            var st = new TensorProto { Name = Fresh(node.Input[1] + "_scale"), DataType = (int)TensorProto.Types.DataType.Float };
+            st.Dims.Add(n);
+            st.RawData = ByteString.CopyFrom(MemoryMarshal.AsBytes(scales.AsSpan()));
+            graph.Initializer.Add(qt);
+            graph.Initializer.Add(st);
+
+            var rewritten = new NodeProto { OpType = "DynamicQuantizeMatMul", Domain = "com.microsoft", Name = Fresh(node.Name + "_int8") };
+            rewritten.Input.Add([node.Input[0], qt.Name, st.Name, "", bias]);
+            rewritten.Output.Add(node.Output[0]);
+            graph.Node[i] = rewritten;
+            replaced++;
+        }
+        if (replaced == 0) return (model, 0);
+
+        // Float weights no node reads any more would be loaded for nothing (and ONNX Runtime warns about each).
+        var used = new HashSet<string>(graph.Node.SelectMany(x => x.Input), StringComparer.Ordinal);
+        foreach (var unused in graph.Initializer.Where(t => !used.Contains(t.Name)).ToList()) graph.Initializer.Remove(unused);
+        if (!proto.OpsetImport.Any(o => o.Domain == "com.microsoft"))
+            proto.OpsetImport.Add(new OperatorSetIdProto { Domain = "com.microsoft", Version = 1 });
+        return (proto.ToByteArray(), replaced);
+    }
+
+    /// <summary>
+    /// A plain Gemm (alpha = beta = 1, A not transposed) whose B is a float initializer: its weights as a
+    /// flat array, K (inputs) and N (outputs).
+    /// </summary>
+    private static bool TryReadGemm(NodeProto node, Dictionary<string, TensorProto> initializers, out float[] w, out long k, out long n, out bool transB)
+    {
+        w = []; k = n = 0; transB = false;
+        if (node.OpType != "Gemm" || node.Domain.Length > 0 || node.Input.Count < 2) return false;
+        foreach (var a in node.Attribute)
+        {
+            switch (a.Name)
+            {
+                case "transB": transB = a.I == 1; break;
+                case "transA" when a.I != 0: return false;
+                case "alpha" or "beta" when a.F != 1f: return false;
+            }
+        }
+        if (!initializers.TryGetValue(node.Input[1], out var b) || b.DataType != (int)TensorProto.Types.DataType.Float || b.Dims.Count != 2) return false;
+        w = b.FloatData.Count > 0 ? b.FloatData.ToArray() : MemoryMarshal.Cast<byte, float>(b.RawData.Span).ToArray();
+        if (w.Length != b.Dims[0] * b.Dims[1]) return false;
+        (k, n) = transB ? (b.Dims[1], b.Dims[0]) : (b.Dims[0], b.Dims[1]);
+        return true;
+    }
+
+    private static bool HasVnni()
+    {
+        if (RuntimeInformation.ProcessArchitecture == Architecture.Arm64) return true;
+        if (AvxVnni.IsSupported || Avx10v1.IsSupported) return true;
+        // AVX-512 VNNI has no managed IsSupported probe; Linux lists it among the CPU flags.
+        try
+        {
+            if (OperatingSystem.IsLinux() && File.Exists("/proc/cpuinfo"))
+                foreach (string line in File.ReadLines("/proc/cpuinfo"))
+                    if (line.StartsWith("flags", StringComparison.Ordinal))
+                        return line.Contains(" avx512_vnni", StringComparison.Ordinal) || line.Contains(" avx_vnni", StringComparison.Ordinal);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+        return false;
+    }
+}
