@@ -87,9 +87,12 @@ internal static class BenchGraphs
     /// Median and best seconds per run of the ceiling graph on <paramref name="rows"/> rows over
     /// <paramref name="repeats"/> timed batches, with the model's threading.
     /// </summary>
-    public static (double Median, double Best) CeilingSecondsPerRun(IReadOnlyList<MatrixProduct> products, int rows, int threads, bool spinning, int repeats)
+    public static (double Median, double Best) CeilingSecondsPerRun(IReadOnlyList<MatrixProduct> products, int rows, int threads, bool spinning, int repeats,
+        NetworkPrecision precision = NetworkPrecision.Float32)
     {
         var (bytes, inputs, outputs) = Ceiling(products);
+        // The int8 ceiling is the same chain with the same Gemms quantized as the network's.
+        if (precision == NetworkPrecision.Int8) bytes = OnnxSbi.Runtime.Sampling.Int8Quantizer.Quantize(bytes, OnnxSbi.Runtime.Sampling.Int8Quantizer.WeightRange).Model;
         using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, ExecutionMode = ExecutionMode.ORT_SEQUENTIAL };
         if (threads > 0) options.IntraOpNumThreads = threads;
         options.AddSessionConfigEntry("session.intra_op.allow_spinning", spinning ? "1" : "0");

@@ -16,7 +16,8 @@ internal static partial class Commands
                     [--seed S] [--method euler|rk4|dopri5|tsit5] [--steps K] [--atol A] [--rtol R]
                     [--provider cpu|cuda] [--threads T] [--chunk-size R] [--parallel-blocks P] [--precision fp32|int8] --out draws.csv|draws.npy
           log-prob  --model PATH (--condition NAME=V1,V2 … | --conditions-file F.csv) --theta-file F.csv
-                    [--provider cpu|cuda] [--threads T] [--precision fp32|int8] --out logprob.csv
+                    [--provider cpu|cuda] [--threads T] [--chunk-size R] [--parallel-blocks P] [--precision fp32|int8]
+                    --out logprob.csv
           inspect   PATH
           diagnose  --model PATH (--task two_moons | --test-set F.csv) [--datasets N] [--draws S] [--seed S]
                     [--observation I] [--confidence 0.95] [--method M] [--steps K] [--atol A] [--rtol R]

@@ -47,16 +47,24 @@ internal abstract class NetworkSampler : IDisposable
             int rows = (int)Math.Min(ChunkSize, total - first);
             SampleBlock(conditions, draws, first, rows, destination.AsSpan((int)(first * D), rows * D), NormalGenerator.ForStream(options.Seed, (ulong)b), options, ct);
         }
-        if (ParallelBlocks <= 1 || blocks == 1)
+        ForEachBlock(blocks, ParallelBlocks, ct, Block);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="body"/> for blocks 0 … count − 1, up to <paramref name="parallel"/> at once; an
+    /// exception from a block surfaces as itself, not wrapped. Each block must own its buffers (and, when
+    /// sampling, its noise stream), so the result does not depend on the order blocks finish in.
+    /// </summary>
+    public static void ForEachBlock(int count, int parallel, CancellationToken ct, Action<int> body)
+    {
+        if (parallel <= 1 || count == 1)
         {
-            for (int b = 0; b < blocks; b++) Block(b);
+            for (int b = 0; b < count; b++) body(b);
             return;
         }
-        // Each block has its own noise stream and rents its own buffers, so the draws are the same
-        // whatever the order or the number of blocks in flight.
         try
         {
-            Parallel.For(0, blocks, new ParallelOptions { MaxDegreeOfParallelism = ParallelBlocks, CancellationToken = ct }, Block);
+            Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = parallel, CancellationToken = ct }, body);
         }
         catch (AggregateException e) when (e.InnerExceptions.Count > 0)
         {

@@ -237,8 +237,9 @@ public sealed class PosteriorModel : IDisposable
         int d = Manifest.InferenceDim, c = Manifest.ConditionDim;
         var result = new double[n];
         int chunk = coupling.ChunkSize;
-        for (int first = 0; first < n; first += chunk)
+        NetworkSampler.ForEachBlock((n + chunk - 1) / chunk, coupling.ParallelBlocks, CancellationToken.None, block =>
         {
+            int first = block * chunk;
             int rows = Math.Min(chunk, n - first);
             using var eval = coupling.Forward.Rent(rows);
             for (int i = 0; i < rows * d; i++) eval.Inputs[0][i] = (float)networkTheta[first * d + i];
@@ -254,7 +255,7 @@ public sealed class PosteriorModel : IDisposable
                 for (int j = 0; j < d; j++) { double z = eval.Outputs[0][r * d + j]; sq += z * z; }
                 result[first + r] = -0.5 * sq - 0.5 * d * Math.Log(2 * Math.PI) + eval.Outputs[1][r] + logJacobian[first + r];
             }
-        }
+        });
         return result;
     }
 

@@ -197,6 +197,20 @@ public sealed class PosteriorModelTests : IDisposable
     }
 
     [Fact]
+    public void LogProb_ParallelBlocks_GiveTheSameDensitiesAsSequentialBlocks()
+    {
+        string path = Write(dir, NetworkFamily.CouplingFlow);
+        var rng = new Random(5);
+        var theta = new ArrayBatch(1000).Set("theta", Enumerable.Range(0, 2000).Select(_ => rng.NextDouble() * 2 - 1).ToArray(), 2);
+        double[] Densities(int blocks)
+        {
+            using var model = PosteriorModel.Load(path, new RuntimeOptions { ChunkSize = 64, IntraOpThreads = 1, ParallelBlocks = blocks });
+            return model.LogProb(theta, X(0.5, -1));
+        }
+        Assert.Equal(Densities(1), Densities(3));
+    }
+
+    [Fact]
     public void Load_Defaults_CouplingFlowsRunSingleThreadedBlocksInParallel_MlpFamiliesOneBlock()
     {
         int cores = Math.Clamp(Environment.ProcessorCount, 1, 2);
