@@ -20,19 +20,11 @@ internal static partial class Commands
         if (!string.Equals(task, "two_moons", StringComparison.OrdinalIgnoreCase))
             throw new UsageException($"'c2st': unknown --task '{task}'. Only two_moons has an exact posterior here.");
         int draws = a.Int("draws", 100, 1_000_000) ?? 10_000;
-        ulong seed = a.ULong("seed") ?? 1;
         int count = a.Int("observations", 0, 10) ?? 10;
         string? output = a.Get("out");
         if (output is not null && !output.EndsWith(".csv", StringComparison.OrdinalIgnoreCase))
             throw new UsageException($"--out must end in .csv; got '{output}'.");
-        var options = new SamplingOptions
-        {
-            Seed = seed,
-            Method = a.Get("method"),
-            Steps = a.Int("steps"),
-            Atol = a.Double("atol"),
-            Rtol = a.Double("rtol"),
-        };
+        var options = ParseSampling(a);
 
         using var model = PosteriorModel.Load(a.Require("model"), ParseRuntime(a));
         double[] xs = TwoMoonsPosterior.ScoringObservations(count);

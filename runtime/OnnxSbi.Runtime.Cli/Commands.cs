@@ -79,6 +79,16 @@ internal static partial class Commands
         };
     }
 
+    /// <summary>The sampler flags shared by the sampling verbs: --seed, --method, --steps, --atol, --rtol.</summary>
+    private static SamplingOptions ParseSampling(CliArgs a) => new()
+    {
+        Seed = a.ULong("seed") ?? 1,
+        Method = a.Get("method"),
+        Steps = a.Int("steps"),
+        Atol = a.Double("atol"),
+        Rtol = a.Double("rtol"),
+    };
+
     private static NetworkPrecision ParsePrecision(string? value)
     {
         return (value ?? "fp32").ToLowerInvariant() switch
@@ -113,14 +123,7 @@ internal static partial class Commands
         if (!output.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) && !output.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
             throw new UsageException($"--out must end in .csv or .npy; got '{output}'.");
         int n = a.Int("num-samples", int.MinValue, int.MaxValue) ?? throw new UsageException("'sample': missing required option '--num-samples'.");
-        var options = new SamplingOptions
-        {
-            Seed = a.ULong("seed") ?? 1,
-            Method = a.Get("method"),
-            Steps = a.Int("steps"),
-            Atol = a.Double("atol"),
-            Rtol = a.Double("rtol"),
-        };
+        var options = ParseSampling(a);
         using var model = PosteriorModel.Load(a.Require("model"), ParseRuntime(a));
         var conditions = ParseConditions(a, model, out bool many);
         var clock = Stopwatch.StartNew();

@@ -39,7 +39,8 @@ internal static partial class Commands
             NumDraws = draws,
             Seed = seed,
             Confidence = a.Double("confidence") ?? 0.95,
-            Sampling = new SamplingOptions { Method = a.Get("method"), Steps = a.Int("steps"), Atol = a.Double("atol"), Rtol = a.Double("rtol") },
+            // The diagnostics derive the sampling seed from --seed themselves.
+            Sampling = ParseSampling(a),
         };
         options.Validate();
 

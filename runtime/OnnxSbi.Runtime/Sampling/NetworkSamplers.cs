@@ -4,18 +4,23 @@ using OnnxSbi.Runtime.Bundles;
 
 namespace OnnxSbi.Runtime.Sampling;
 
+/// <summary>How a request is cut into network evaluations: rows per block, and blocks run at once.</summary>
+internal readonly record struct Blocking(int ChunkSize, int ParallelBlocks);
+
 /// <summary>
 /// Draws network-space samples θ [conditions·draws, D] for adapted conditions [conditions, C].
 /// Work is split into blocks of at most <see cref="ChunkSize"/> rows, each with its own noise stream
-/// (seed, block index), so results depend only on the seed and the chunk size.
+/// (seed, block index), so results depend only on the seed and the chunk size; up to
+/// <see cref="ParallelBlocks"/> blocks run at once.
 /// </summary>
 internal abstract class NetworkSampler : IDisposable
 {
-    protected NetworkSampler(int inferenceDim, int conditionDim, int chunkSize)
+    protected NetworkSampler(int inferenceDim, int conditionDim, Blocking blocking)
     {
         D = inferenceDim;
         C = conditionDim;
-        ChunkSize = chunkSize;
+        ChunkSize = blocking.ChunkSize;
+        ParallelBlocks = Math.Max(blocking.ParallelBlocks, 1);
     }
 
     protected int D { get; }
@@ -25,7 +30,7 @@ internal abstract class NetworkSampler : IDisposable
     public int ChunkSize { get; }
 
     /// <summary>Blocks evaluated at once, each on its own thread (1: one after another).</summary>
-    public int ParallelBlocks { get; set; } = 1;
+    public int ParallelBlocks { get; }
 
     /// <summary>The graph role evaluated while sampling (velocity, consistency or inverse).</summary>
     public abstract string SamplingRole { get; }
@@ -98,7 +103,7 @@ internal sealed class FlowMatchingPosteriorSampler : NetworkSampler
     // keeps a many-block request from allocating per block.
     private readonly System.Collections.Concurrent.ConcurrentBag<OdeIntegrator> integrators = new();
 
-    public FlowMatchingPosteriorSampler(OnnxFunction velocity, FlowMatchingDefaults defaults, int d, int c, int chunk) : base(d, c, chunk)
+    public FlowMatchingPosteriorSampler(OnnxFunction velocity, FlowMatchingDefaults defaults, int d, int c, Blocking blocking) : base(d, c, blocking)
     {
         this.velocity = velocity;
         this.defaults = defaults;
@@ -176,7 +181,7 @@ internal sealed class ConsistencyPosteriorSampler : NetworkSampler
     private readonly OnnxFunction consistency;
     private readonly OnnxSbi.Contracts.Manifest.ConsistencySampler spec;
 
-    public ConsistencyPosteriorSampler(OnnxFunction consistency, OnnxSbi.Contracts.Manifest.ConsistencySampler spec, int d, int c, int chunk) : base(d, c, chunk)
+    public ConsistencyPosteriorSampler(OnnxFunction consistency, OnnxSbi.Contracts.Manifest.ConsistencySampler spec, int d, int c, Blocking blocking) : base(d, c, blocking)
     {
         this.consistency = consistency;
         this.spec = spec;
@@ -246,7 +251,7 @@ internal sealed class CouplingPosteriorSampler : NetworkSampler
 {
     private readonly OnnxFunction inverse;
 
-    public CouplingPosteriorSampler(OnnxFunction inverse, OnnxFunction forward, int d, int c, int chunk) : base(d, c, chunk)
+    public CouplingPosteriorSampler(OnnxFunction inverse, OnnxFunction forward, int d, int c, Blocking blocking) : base(d, c, blocking)
     {
         this.inverse = inverse;
         Forward = forward;

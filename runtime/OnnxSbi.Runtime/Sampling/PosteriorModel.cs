@@ -113,12 +113,13 @@ public sealed class PosteriorModel : IDisposable
         // by 1.1-1.2x only; blocks of 512 rows, one single-threaded block per core, were 1.7-1.8x faster
         // than one 4,096-row block on two threads for 1x1,000, 1x3,000 and 300x1,000 draws.
         var (defaultThreads, defaultBlocks) = DefaultThreading(manifest.Family);
-        bool threadsGiven = options.IntraOpThreads > 0 || hints?.IntraOpThreads > 0;
         int chunk = options.ChunkSize > 0 ? options.ChunkSize : hints?.ChunkSize > 0 ? hints.ChunkSize : DefaultChunkSize(manifest.Family);
-        int threads = options.IntraOpThreads > 0 ? options.IntraOpThreads : hints?.IntraOpThreads > 0 ? hints.IntraOpThreads : defaultThreads;
+        int? chosenThreads = options.IntraOpThreads > 0 ? options.IntraOpThreads : hints?.IntraOpThreads > 0 ? hints.IntraOpThreads : null;
+        int threads = chosenThreads ?? defaultThreads;
         // Threads chosen by the caller or the bundle without a block count keep blocks sequential: the
         // two settings share the same cores.
-        int blocks = options.ParallelBlocks > 0 ? options.ParallelBlocks : hints?.ParallelBlocks > 0 ? hints.ParallelBlocks : threadsGiven ? 1 : defaultBlocks;
+        int blocks = options.ParallelBlocks > 0 ? options.ParallelBlocks : hints?.ParallelBlocks > 0 ? hints.ParallelBlocks : chosenThreads is null ? defaultBlocks : 1;
+        var blocking = new Blocking(chunk, blocks);
         bool spinning = options.AllowSpinning ?? (hints is not null && hints.ChunkSize > 0 && hints.AllowSpinning);
         var provider = options.Provider;
         var created = new List<OnnxFunction>();
@@ -126,18 +127,9 @@ public sealed class PosteriorModel : IDisposable
         {
             OnnxFunction Function(string role, (string, int)[] inputs, (string, int)[] outputs)
             {
+                // BundleReader has already parsed and checked every graph, so the rewrite cannot meet a bad one.
                 byte[] graph = contents.Graphs[role];
-                if (options.Precision == NetworkPrecision.Int8)
-                {
-                    try
-                    {
-                        graph = Int8Quantizer.Quantize(graph, Int8Quantizer.WeightRange).Model;
-                    }
-                    catch (Google.Protobuf.InvalidProtocolBufferException e)
-                    {
-                        throw new BundleFormatException(path, $"graph '{role}' is not a readable ONNX model: {e.Message}", e);
-                    }
-                }
+                if (options.Precision == NetworkPrecision.Int8) graph = Int8Quantizer.Quantize(graph, Int8Quantizer.WeightRange).Model;
                 var (session, actual) = Sessions.Create(path, graph, provider, options.DeviceId, options.FallbackToCpu, threads, spinning);
                 provider = actual;
                 var f = new OnnxFunction(session, inputs, outputs);
@@ -149,18 +141,17 @@ public sealed class PosteriorModel : IDisposable
             {
                 NetworkFamily.FlowMatching => new FlowMatchingPosteriorSampler(
                     Function(GraphRoles.Velocity, [("theta_t", d), ("t", 1), ("conditions", c)], [("velocity", d)]),
-                    FlowMatchingDefaults.From(manifest.FlowMatching), d, c, chunk),
+                    FlowMatchingDefaults.From(manifest.FlowMatching), d, c, blocking),
                 NetworkFamily.ConsistencyModel => new ConsistencyPosteriorSampler(
                     Function(GraphRoles.Consistency, [("theta_t", d), ("t", 1), ("conditions", c)], [("theta", d)]),
                     manifest.Consistency ?? throw new BundleFormatException(path, "a consistency bundle's manifest has no 'consistency' sampler parameters."),
-                    d, c, chunk),
+                    d, c, blocking),
                 NetworkFamily.CouplingFlow => new CouplingPosteriorSampler(
                     Function(GraphRoles.Inverse, [("z", d), ("conditions", c)], [("theta", d)]),
                     Function(GraphRoles.Forward, [("theta", d), ("conditions", c)], [("z", d), ("log_det", 0)]),
-                    d, c, chunk),
+                    d, c, blocking),
                 _ => throw new BundleFormatException(path, $"unsupported network family {manifest.Family}."),
             };
-            sampler.ParallelBlocks = blocks;
             return new PosteriorModel(path, manifest, adapter, sampler, provider, options.MaxDrawsPerCall, threads, spinning, options.Precision);
         }
         catch

@@ -236,7 +236,8 @@ public sealed class PosteriorModelTests : IDisposable
         Assert.Contains("block 3", e.Message);
     }
 
-    private sealed class FailingSampler() : OnnxSbi.Runtime.Sampling.NetworkSampler(2, 0, 100)
+    // Ten 100-row blocks, two at a time: the failure is raised on a worker of the parallel loop.
+    private sealed class FailingSampler() : OnnxSbi.Runtime.Sampling.NetworkSampler(2, 0, new OnnxSbi.Runtime.Sampling.Blocking(100, 2))
     {
         public override string SamplingRole => "test";
 
