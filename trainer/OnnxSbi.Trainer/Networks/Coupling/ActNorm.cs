@@ -1,3 +1,4 @@
+using OnnxSbi.Contracts.Manifest;
 using OnnxSbi.Contracts.Onnx;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -46,12 +47,15 @@ internal sealed class ActNorm : FlowLayer
         return (z, g.Scalar(prefix + "_log_det", (float)l.Sum()));
     }
 
-    public override string EmitInverse(GraphBuilder g, string z, string conditions, string prefix)
+    public override string EmitInverse(GraphBuilder g, string z, string conditions, string prefix, ICollection<InverseStep> plan)
     {
         // x = (z − b)/s written as z·(1/s) + (−b/s), the constants folded in double precision.
         double[] l = FlowGraph.Doubles(logScale), b = FlowGraph.Doubles(bias);
-        string inv = g.Initializer(prefix + "_inv_scale", l.Select(v => (float)Math.Exp(-v)).ToArray(), l.Length);
-        string shift = g.Initializer(prefix + "_inv_shift", l.Select((v, i) => (float)(-b[i] * Math.Exp(-v))).ToArray(), l.Length);
+        float[] scale = l.Select(v => (float)Math.Exp(-v)).ToArray();
+        float[] offset = l.Select((v, i) => (float)(-b[i] * Math.Exp(-v))).ToArray();
+        string inv = g.Initializer(prefix + "_inv_scale", scale, l.Length);
+        string shift = g.Initializer(prefix + "_inv_shift", offset, l.Length);
+        plan.Add(new InverseStep { ElementwiseAffine = new ElementwiseAffine { Scale = { scale }, Shift = { offset } } });
         return g.Node("Add", [g.Node("Mul", [z, inv]), shift]);
     }
 }

@@ -109,16 +109,11 @@ public sealed class CouplingFlow : PosteriorNetwork
     /// <remarks>Roles "inverse" (z, conditions → theta) and "forward" (theta, conditions → z, log_det).</remarks>
     public override IReadOnlyDictionary<string, ModelProto> ExportGraphs(OnnxModelInfo info)
     {
-        var inverse = new GraphBuilder("coupling_flow_inverse");
-        string x = inverse.Input("z", null, InferenceDim);
-        string c = inverse.Input("conditions", null, ConditionDim);
-        for (int i = layers.Count - 1; i >= 0; i--) x = layers[i].EmitInverse(inverse, x, c, layers[i].GetName());
-        inverse.Node("Identity", [x], "theta");
-        inverse.Output("theta", null, InferenceDim);
+        var (inverse, _) = EmitInverseGraph();
 
         var forward = new GraphBuilder("coupling_flow_forward");
-        x = forward.Input("theta", null, InferenceDim);
-        c = forward.Input("conditions", null, ConditionDim);
+        string x = forward.Input("theta", null, InferenceDim);
+        string c = forward.Input("conditions", null, ConditionDim);
         string? logDet = null;
         foreach (var layer in layers)
         {
@@ -137,7 +132,24 @@ public sealed class CouplingFlow : PosteriorNetwork
     public override void DescribeSampler(BundleManifest manifest)
     {
         ArgumentNullException.ThrowIfNull(manifest);
-        manifest.CouplingFlow = new CouplingFlowSampler { Transform = Options.Transform, Depth = Options.Depth };
+        // The plan names tensors of the inverse graph; writing that graph again gives the same names.
+        var (_, plan) = EmitInverseGraph();
+        manifest.CouplingFlow = new CouplingFlowSampler { Transform = Options.Transform, Depth = Options.Depth, InverseSteps = { plan } };
+        if (Options.Transform == "spline")
+            manifest.CouplingFlow.Spline = new SplineSpec { Bins = Options.Bins, Bound = Options.Bound, MinBinSize = Options.MinBinSize };
+    }
+
+    /// <summary>The inverse graph z, conditions → theta, and the same pass as runtime steps.</summary>
+    private (GraphBuilder Graph, List<InverseStep> Plan) EmitInverseGraph()
+    {
+        var inverse = new GraphBuilder("coupling_flow_inverse");
+        var plan = new List<InverseStep>();
+        string x = inverse.Input("z", null, InferenceDim);
+        string c = inverse.Input("conditions", null, ConditionDim);
+        for (int i = layers.Count - 1; i >= 0; i--) x = layers[i].EmitInverse(inverse, x, c, layers[i].GetName(), plan);
+        inverse.Node("Identity", [x], "theta");
+        inverse.Output("theta", null, InferenceDim);
+        return (inverse, plan);
     }
 
     /// <inheritdoc />

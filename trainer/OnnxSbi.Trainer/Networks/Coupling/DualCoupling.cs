@@ -1,3 +1,4 @@
+using OnnxSbi.Contracts.Manifest;
 using OnnxSbi.Contracts.Onnx;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -75,19 +76,32 @@ internal sealed class DualCoupling : FlowLayer
         return (g.Node("Concat", [z1, z2], attributes: ("axis", 1L)), g.Node("Add", [logDet, logDetB]));
     }
 
-    public override string EmitInverse(GraphBuilder g, string z, string conditions, string prefix)
+    public override string EmitInverse(GraphBuilder g, string z, string conditions, string prefix, ICollection<InverseStep> plan)
     {
         var (z1, z2) = EmitSplit(g, z, prefix + "_inv");
         string x1 = z1;
         if (subnetB is not null)
         {
-            string rawB = subnetB.Emit(g, FlowGraph.ConcatFeatures(g, (z2, secondDims), (conditions, conditionDims)), prefix + "_inv_b");
+            string inputB = FlowGraph.ConcatFeatures(g, (z2, secondDims), (conditions, conditionDims));
+            string rawB = subnetB.Emit(g, inputB, prefix + "_inv_b");
+            plan.Add(Step(0, firstDims, firstDims, secondDims, inputB, rawB));
             x1 = transform.EmitInverse(g, z1, rawB, firstDims, prefix + "_inv_tb");
         }
-        string rawA = subnetA.Emit(g, FlowGraph.ConcatFeatures(g, (x1, firstDims), (conditions, conditionDims)), prefix + "_inv_a");
+        string inputA = FlowGraph.ConcatFeatures(g, (x1, firstDims), (conditions, conditionDims));
+        string rawA = subnetA.Emit(g, inputA, prefix + "_inv_a");
+        plan.Add(Step(firstDims, secondDims, 0, firstDims, inputA, rawA));
         string x2 = transform.EmitInverse(g, z2, rawA, secondDims, prefix + "_inv_ta");
         return subnetB is null ? x2 : g.Node("Concat", [x1, x2], attributes: ("axis", 1L));
     }
+
+    private static InverseStep Step(long offset, long width, long keptOffset, long keptWidth, string input, string output) => new()
+    {
+        Coupling = new CouplingInverse
+        {
+            TransformedOffset = (int)offset, TransformedWidth = (int)width, KeptOffset = (int)keptOffset, KeptWidth = (int)keptWidth,
+            SubnetInput = input, SubnetOutput = output,
+        },
+    };
 
     private (Tensor First, Tensor Second) Split(Tensor x)
         => (x.narrow(1, 0, firstDims), x.narrow(1, firstDims, secondDims));

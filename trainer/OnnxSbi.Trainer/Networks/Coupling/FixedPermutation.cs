@@ -1,3 +1,4 @@
+using OnnxSbi.Contracts.Manifest;
 using OnnxSbi.Contracts.Onnx;
 using static TorchSharp.torch;
 
@@ -53,8 +54,11 @@ internal sealed class FixedPermutation : FlowLayer
     public override (string Z, string? LogDet) EmitForward(GraphBuilder g, string x, string conditions, string prefix)
         => (Emit(g, x, forward, prefix), null);
 
-    public override string EmitInverse(GraphBuilder g, string z, string conditions, string prefix)
-        => Emit(g, z, inverse, prefix + "_inv");
+    public override string EmitInverse(GraphBuilder g, string z, string conditions, string prefix, ICollection<InverseStep> plan)
+    {
+        plan.Add(new InverseStep { Permute = new PermuteColumns { Order = { inverse.Select(i => (int)i) } } });
+        return Emit(g, z, inverse, prefix + "_inv");
+    }
 
     private static string Emit(GraphBuilder g, string x, long[] order, string prefix)
         => g.Node("Gather", [x, g.InitializerInt64(prefix + "_order", order, order.Length)], attributes: ("axis", 1L));

@@ -1,3 +1,4 @@
+using OnnxSbi.Contracts.Manifest;
 using OnnxSbi.Contracts.Onnx;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -27,6 +28,10 @@ internal abstract class FlowLayer : nn.Module
     /// </summary>
     public abstract (string Z, string? LogDet) EmitForward(GraphBuilder g, string x, string conditions, string prefix);
 
-    /// <summary>Writes the inverse pass of value <paramref name="z"/> and returns the output's name.</summary>
-    public abstract string EmitInverse(GraphBuilder g, string z, string conditions, string prefix);
+    /// <summary>
+    /// Writes the inverse pass of value <paramref name="z"/> and returns the output's name. Appends to
+    /// <paramref name="plan"/> the same pass as runtime steps (<see cref="InverseStep"/>), whose coupling
+    /// subnets refer to tensors of this graph.
+    /// </summary>
+    public abstract string EmitInverse(GraphBuilder g, string z, string conditions, string prefix, ICollection<InverseStep> plan);
 }

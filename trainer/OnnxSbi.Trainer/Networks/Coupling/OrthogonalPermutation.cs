@@ -1,3 +1,4 @@
+using OnnxSbi.Contracts.Manifest;
 using OnnxSbi.Contracts.Onnx;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -70,9 +71,10 @@ internal sealed class OrthogonalPermutation : FlowLayer
         return (z, g.Scalar(prefix + "_log_det", (float)FlowGraph.Doubles(logDiagonal).Sum()));
     }
 
-    public override string EmitInverse(GraphBuilder g, string z, string conditions, string prefix)
+    public override string EmitInverse(GraphBuilder g, string z, string conditions, string prefix, ICollection<InverseStep> plan)
     {
         var (_, wInvT) = Matrices();
+        plan.Add(new InverseStep { Linear = new LinearMix { Matrix = { wInvT } } });
         return g.Node("MatMul", [z, g.Initializer(prefix + "_WinvT", wInvT, dim, dim)]);
     }
 
