@@ -1,4 +1,7 @@
+using Microsoft.ML.OnnxRuntime;
+using OnnxSbi.Contracts.Manifest;
 using OnnxSbi.Contracts.Onnx;
+using OnnxSbi.Runtime.Sampling;
 using OnnxSbi.Trainer.Networks;
 using static TorchSharp.torch;
 
@@ -115,7 +118,7 @@ internal static class CouplingFlowFixtures
     /// </summary>
     public static void AssertGraphsMatch(CouplingFlow net, Tensor theta, Tensor c, Tensor? latent = null)
     {
-        var (dz, dl, dt) = GraphDifferences(net, theta, c, latent);
+        var (dz, dl, dt, dn) = GraphDifferences(net, theta, c, latent);
         // Both sides evaluate the same float32 formulas in a different order (Gemm blocking, exp and
         // softmax kernels). Differences start at a few ulps and grow with the flow's sensitivity: the
         // spline's log-slope moves by up to ~10 per unit of its bin coordinate in narrow bins, so a 1e-6
@@ -123,11 +126,16 @@ internal static class CouplingFlowFixtures
         // splines add such terms. At the weight scale of these tests the worst case over 6,000 rows and
         // six seeds was 9e-5 (spline log_det; z and θ: 5e-5), and 7e-5 on a trained two-moons spline:
         // 1e-4 is what float32 allows here. A wrong formula, bin or knot is off by 1e-2 or more.
-        Assert.True(dz <= 1e-4 && dl <= 1e-4 && dt <= 1e-4, $"max abs diff: z {dz}, log_det {dl}, theta {dt}");
+        // The runtime's native inverse (subnets cut out of the inverse graph, transforms in C#) is held to the
+        // same bound for the same reasons: its exp, ln and softmax differ from both sides' by float32 ulps.
+        Assert.True(dz <= 1e-4 && dl <= 1e-4 && dt <= 1e-4 && dn <= 1e-4, $"max abs diff: z {dz}, log_det {dl}, theta {dt}, native theta {dn}");
     }
 
-    /// <summary>Max abs differences graph vs TorchSharp: forward z, forward log_det, inverse θ.</summary>
-    public static (double Z, double LogDet, double Theta) GraphDifferences(CouplingFlow net, Tensor theta, Tensor c, Tensor? latent = null)
+    /// <summary>
+    /// Max abs differences against TorchSharp: the forward graph's z and log_det, the inverse graph's θ, and θ
+    /// from the runtime's step-by-step inverse driven by the manifest's inverse steps.
+    /// </summary>
+    public static (double Z, double LogDet, double Theta, double NativeTheta) GraphDifferences(CouplingFlow net, Tensor theta, Tensor c, Tensor? latent = null)
     {
         long n = theta.shape[0], d = theta.shape[1], cd = c.shape[1];
         using var noGrad = no_grad();
@@ -140,9 +148,30 @@ internal static class CouplingFlowFixtures
         double dz = OrtEval.MaxAbsDiff(Floats(forwardZ), fwd["z"]);
         double dl = OrtEval.MaxAbsDiff(Floats(logDet), fwd["log_det"]);
         double dt = OrtEval.MaxAbsDiff(Floats(inverse), inv["theta"]);
+        double dn = OrtEval.MaxAbsDiff(Floats(inverse), NativeInverse(net, graphs["inverse"], Floats(z), Floats(c), (int)n));
         forwardZ.Dispose();
         logDet.Dispose();
-        return (dz, dl, dt);
+        return (dz, dl, dt, dn);
+    }
+
+    /// <summary>θ from the runtime's <see cref="NativeCouplingInverse"/> built from the flow's manifest plan and inverse graph.</summary>
+    public static float[] NativeInverse(CouplingFlow net, ModelProto inverseGraph, float[] z, float[] c, int rows)
+    {
+        var manifest = new BundleManifest { Family = NetworkFamily.CouplingFlow, InferenceDim = net.InferenceDim, ConditionDim = net.ConditionDim };
+        net.DescribeSampler(manifest);
+        var plan = CouplingPlan.From("parity test", manifest, inverseGraph) ?? throw new InvalidOperationException("The flow described no inverse steps.");
+        var subnets = new List<OnnxFunction>();
+        int k = 0;
+        foreach (var step in plan.Steps.Where(s => s.Coupling is not null))
+        {
+            var cs = step.Coupling;
+            var session = new InferenceSession(plan.Subnets[k++]);
+            subnets.Add(new OnnxFunction(session, [(cs.SubnetInput, cs.KeptWidth + net.ConditionDim)], [(cs.SubnetOutput, cs.TransformedWidth * plan.ParamsPerDim)]));
+        }
+        using var native = new NativeCouplingInverse(plan, subnets, net.InferenceDim, net.ConditionDim);
+        var state = (float[])z.Clone();
+        native.Inverse(state, c, rows);
+        return state;
     }
 
     /// <summary>z ~ N(0, I) with the first rows far in the tails (±3 to ±6).</summary>

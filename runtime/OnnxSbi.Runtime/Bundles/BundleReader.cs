@@ -85,9 +85,12 @@ public static class BundleReader
                 throw new BundleFormatException(path,
                     $"graph '{entry.Role}' ({entry.Path}) has SHA-256 {sha}, but the manifest records {(entry.Sha256.Length == 0 ? "none" : entry.Sha256)}; the entry is corrupt or was replaced.");
 
-            var signature = GraphSignature.Of(ParseModel(path, entry, bytes));
+            var model = ParseModel(path, entry, bytes);
+            var signature = GraphSignature.Of(model);
             BundleValidator.CheckEntryAgreement(path, entry, signature);
             BundleValidator.CheckRoleConventions(path, manifest, entry.Role, entry.Path, signature);
+            // A coupling flow's inverse steps must match its inverse graph (each subnet cut out of it).
+            if (entry.Role == GraphRoles.Inverse) Sampling.CouplingPlan.From(path, manifest, model);
             graphs.Add(entry.Role, bytes);
         }
 

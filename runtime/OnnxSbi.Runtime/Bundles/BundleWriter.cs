@@ -97,6 +97,7 @@ public static class BundleWriter
                 ?? throw new ArgumentException($"The graph for role '{entry.Role}' is null.", nameof(graphsByRole));
             var signature = GraphSignature.Of(model);
             BundleValidator.CheckRoleConventions(path, copy, entry.Role, entry.Path, signature);
+            if (entry.Role == GraphRoles.Inverse) Sampling.CouplingPlan.From(path, copy, model);
             entry.Inputs.Add(signature.Inputs.Select(t => t.ToSpec()));
             entry.Outputs.Add(signature.Outputs.Select(t => t.ToSpec()));
         }

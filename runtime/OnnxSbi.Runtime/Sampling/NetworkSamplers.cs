@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Numerics.Tensors;
 using OnnxSbi.Contracts.Manifest;
 using OnnxSbi.Runtime.Bundles;
@@ -37,6 +38,9 @@ internal abstract class NetworkSampler : IDisposable
 
     /// <summary>The function evaluated while sampling; its row counter measures the network work done.</summary>
     public abstract OnnxFunction SamplingFunction { get; }
+
+    /// <summary>Rows pushed through the sampling network so far (one full network evaluation each).</summary>
+    public virtual long NetworkRowsEvaluated => SamplingFunction.RowsEvaluated;
 
     /// <summary>Checks the per-call options against this family before any work starts; returns warnings.</summary>
     public virtual IReadOnlyList<string> Check(SamplingOptions options) => [];
@@ -246,16 +250,28 @@ internal sealed class ConsistencyPosteriorSampler : NetworkSampler
     public override void Dispose() => consistency.Dispose();
 }
 
-/// <summary>Coupling flow: one pass of the inverse graph z → θ, with z ~ N(0, I).</summary>
+/// <summary>
+/// Coupling flow: one inverse pass z → θ, with z ~ N(0, I): natively with the subnets in ONNX Runtime
+/// (<see cref="NativeCouplingInverse"/>) when the bundle describes its inverse steps, else the whole inverse graph.
+/// </summary>
 internal sealed class CouplingPosteriorSampler : NetworkSampler
 {
     private readonly OnnxFunction inverse;
+    private readonly NativeCouplingInverse? native;
+    private readonly ConcurrentDictionary<int, ConcurrentBag<float[]>> conditionBuffers = new();
 
-    public CouplingPosteriorSampler(OnnxFunction inverse, OnnxFunction forward, int d, int c, Blocking blocking) : base(d, c, blocking)
+    /// <summary>Takes ownership of the functions and of <paramref name="native"/> (null: run the inverse graph).</summary>
+    public CouplingPosteriorSampler(OnnxFunction inverse, OnnxFunction forward, NativeCouplingInverse? native, int d, int c, Blocking blocking) : base(d, c, blocking)
     {
         this.inverse = inverse;
+        this.native = native;
         Forward = forward;
     }
+
+    /// <summary>The step-by-step inverse, or null when sampling runs the inverse graph.</summary>
+    public NativeCouplingInverse? Native => native;
+
+    public override long NetworkRowsEvaluated => native?.RowsEvaluated ?? inverse.RowsEvaluated;
 
     public override string SamplingRole => GraphRoles.Inverse;
 
@@ -266,6 +282,22 @@ internal sealed class CouplingPosteriorSampler : NetworkSampler
 
     protected override void SampleBlock(float[] conditions, int draws, long first, int rows, Span<float> destination, NormalGenerator noise, SamplingOptions options, CancellationToken ct)
     {
+        if (native is not null)
+        {
+            var bag = conditionBuffers.GetOrAdd(rows, _ => new ConcurrentBag<float[]>());
+            if (!bag.TryTake(out var rowConditions)) rowConditions = new float[rows * C];
+            try
+            {
+                FillConditions(conditions, draws, first, rows, rowConditions);
+                noise.Fill(destination);
+                native.Inverse(destination, rowConditions, rows);
+            }
+            finally
+            {
+                bag.Add(rowConditions);
+            }
+            return;
+        }
         using var eval = inverse.Rent(rows);
         FillConditions(conditions, draws, first, rows, eval.Inputs[1]);
         noise.Fill(eval.Inputs[0]);
@@ -277,5 +309,6 @@ internal sealed class CouplingPosteriorSampler : NetworkSampler
     {
         inverse.Dispose();
         Forward.Dispose();
+        native?.Dispose();
     }
 }

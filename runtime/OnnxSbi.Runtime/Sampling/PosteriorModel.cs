@@ -82,7 +82,10 @@ public sealed class PosteriorModel : IDisposable
     internal string SamplingRole => sampler.SamplingRole;
 
     /// <summary>Rows pushed through the sampling graph since load (network evaluations × rows each).</summary>
-    internal long NetworkRowsEvaluated => sampler.SamplingFunction.RowsEvaluated;
+    internal long NetworkRowsEvaluated => sampler.NetworkRowsEvaluated;
+
+    /// <summary>True when sampling runs a coupling flow's inverse step by step (<see cref="CouplingInverseMode.Native"/> and a bundle that lists its steps).</summary>
+    internal bool UsesNativeCouplingInverse => sampler is CouplingPosteriorSampler { Native: not null };
 
     /// <summary>Whether <see cref="LogProb"/> is available (coupling flows).</summary>
     public bool HasDensity => sampler is CouplingPosteriorSampler;
@@ -125,10 +128,10 @@ public sealed class PosteriorModel : IDisposable
         var created = new List<OnnxFunction>();
         try
         {
-            OnnxFunction Function(string role, (string, int)[] inputs, (string, int)[] outputs)
+            OnnxFunction Function(string role, (string, int)[] inputs, (string, int)[] outputs, byte[]? model = null)
             {
                 // BundleReader has already parsed and checked every graph, so the rewrite cannot meet a bad one.
-                byte[] graph = contents.Graphs[role];
+                byte[] graph = model ?? contents.Graphs[role];
                 if (options.Precision == NetworkPrecision.Int8) graph = Int8Quantizer.Quantize(graph, Int8Quantizer.WeightRange).Model;
                 var (session, actual) = Sessions.Create(path, graph, provider, options.DeviceId, options.FallbackToCpu, threads, spinning);
                 provider = actual;
@@ -149,6 +152,7 @@ public sealed class PosteriorModel : IDisposable
                 NetworkFamily.CouplingFlow => new CouplingPosteriorSampler(
                     Function(GraphRoles.Inverse, [("z", d), ("conditions", c)], [("theta", d)]),
                     Function(GraphRoles.Forward, [("theta", d), ("conditions", c)], [("z", d), ("log_det", 0)]),
+                    Native(contents, options, d, c, (subnet, input, output) => Function(GraphRoles.Inverse, [input], [output], subnet)),
                     d, c, blocking),
                 _ => throw new BundleFormatException(path, $"unsupported network family {manifest.Family}."),
             };
@@ -159,6 +163,29 @@ public sealed class PosteriorModel : IDisposable
             foreach (var f in created) f.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// The step-by-step inverse of a coupling bundle whose manifest lists its inverse steps (its subnets
+    /// made by <paramref name="function"/>), or null: no steps listed, or <see cref="RuntimeOptions.CouplingInverse"/>
+    /// asks for the whole graph.
+    /// </summary>
+    private static NativeCouplingInverse? Native(BundleContents contents, RuntimeOptions options, int d, int c,
+        Func<byte[], (string, int), (string, int), OnnxFunction> function)
+    {
+        if (options.CouplingInverse == CouplingInverseMode.Graph) return null;
+        var inverse = Contracts.Onnx.ModelProto.Parser.ParseFrom(contents.Graphs[GraphRoles.Inverse]);
+        var plan = CouplingPlan.From(contents.SourcePath, contents.Manifest, inverse);
+        if (plan is null) return null;
+        var subnets = new List<OnnxFunction>();
+        int k = 0;
+        foreach (var step in plan.Steps)
+        {
+            if (step.KindCase != InverseStep.KindOneofCase.Coupling) continue;
+            var cs = step.Coupling;
+            subnets.Add(function(plan.Subnets[k++], (cs.SubnetInput, cs.KeptWidth + c), (cs.SubnetOutput, cs.TransformedWidth * plan.ParamsPerDim)));
+        }
+        return new NativeCouplingInverse(plan, subnets, d, c);
     }
 
     /// <summary>

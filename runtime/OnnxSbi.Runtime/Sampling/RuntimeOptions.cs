@@ -24,6 +24,20 @@ public enum NetworkPrecision
     Int8,
 }
 
+/// <summary>How a coupling flow's inverse pass (sampling) runs.</summary>
+public enum CouplingInverseMode
+{
+    /// <summary>
+    /// The subnets in ONNX Runtime and the transforms, ActNorms and permutations in the runtime, when the
+    /// bundle's manifest lists its inverse steps (default); otherwise the whole inverse graph. Same draws
+    /// to float32 rounding, fewer kernels per block (docs/BENCHMARKS.md).
+    /// </summary>
+    Native,
+
+    /// <summary>Always the bundle's whole inverse graph in ONNX Runtime.</summary>
+    Graph,
+}
+
 /// <summary>How a loaded model runs. Chosen once, at load time.</summary>
 public sealed record RuntimeOptions
 {
@@ -58,6 +72,9 @@ public sealed record RuntimeOptions
     /// </summary>
     public int ParallelBlocks { get; init; }
 
+    /// <summary>How a coupling flow samples: step by step with native transforms (default) or through its whole inverse graph.</summary>
+    public CouplingInverseMode CouplingInverse { get; init; } = CouplingInverseMode.Native;
+
     /// <summary>
     /// The most draws (conditions × draws per condition) one call may request. Larger requests are
     /// refused with <see cref="InvalidRequestException"/> before any native call; memory per call is
@@ -73,6 +90,7 @@ public sealed record RuntimeOptions
         if (IntraOpThreads < 0) throw new InvalidRequestException($"IntraOpThreads must not be negative; got {IntraOpThreads}.");
         if (ParallelBlocks < 0) throw new InvalidRequestException($"ParallelBlocks must not be negative; got {ParallelBlocks}.");
         if (ChunkSize < 0) throw new InvalidRequestException($"ChunkSize must not be negative; got {ChunkSize}.");
+        if (!Enum.IsDefined(CouplingInverse)) throw new InvalidRequestException($"CouplingInverse {(int)CouplingInverse} is not a CouplingInverseMode value.");
         if (!Enum.IsDefined(Precision)) throw new InvalidRequestException($"Precision {(int)Precision} is not a NetworkPrecision value.");
         if (Precision == NetworkPrecision.Int8 && Provider != ExecutionProvider.Cpu)
             throw new InvalidRequestException($"Precision Int8 runs on the CPU provider only (its quantized matrix product has no {Provider} kernel); use Float32 with {Provider}.");
