@@ -4,7 +4,9 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using OnnxSbi.Contracts.Manifest;
+using OnnxSbi.Contracts.Onnx;
 using OnnxSbi.Runtime.Bundles;
+using OnnxSbi.Runtime.Sampling;
 
 namespace OnnxSbi.Runtime.Cli;
 
@@ -17,7 +19,7 @@ internal static partial class Commands
     private static int Bench(string[] args, CancellationToken ct)
     {
         var a = new CliArgs("bench", args,
-            ["model", "repeats", "threads", "chunk-size", "parallel-blocks", "precision", "large-conditions", "memory-draws", "out", "sweep-chunks", "sweep-steps"], ["sweep", "no-memory"]);
+            ["model", "repeats", "threads", "chunk-size", "parallel-blocks", "precision", "coupling-inverse", "large-conditions", "memory-draws", "out", "sweep-chunks", "sweep-steps"], ["sweep", "no-memory"]);
         var models = a.GetAll("model");
         if (models.Count == 0) throw new UsageException("'bench': give at least one --model PATH.");
         int repeats = a.Int("repeats", 1, 1000) ?? 7;
@@ -29,6 +31,7 @@ internal static partial class Commands
             ChunkSize = a.Int("chunk-size", 0, 1 << 24) ?? 0,
             ParallelBlocks = a.Int("parallel-blocks", 0, 1024) ?? 0,
             Precision = ParsePrecision(a.Get("precision")),
+            CouplingInverse = ParseCouplingInverse(a.Get("coupling-inverse")),
         };
         var root = new JsonObject
         {
@@ -113,8 +116,12 @@ internal static partial class Commands
     private static JsonObject BenchModel(string path, RuntimeOptions runtime, int repeats, int large, int memoryDraws, bool memory, CancellationToken ct)
     {
         using var model = PosteriorModel.Load(path, runtime);
-        var graph = BundleReader.Read(path).Graphs[model.SamplingRole];
-        var products = BenchGraphs.Products(graph);
+        var contents = BundleReader.Read(path);
+        // The native coupling inverse runs only the subnets as matrix products (the spline's cumulative-sum
+        // MatMuls of the whole graph become additions), so its FLOPs and ceiling are the subnets'.
+        var products = model.UsesNativeCouplingInverse
+            ? CouplingPlan.From(path, contents.Manifest, ModelProto.Parser.ParseFrom(contents.Graphs[model.SamplingRole]))!.Subnets.SelectMany(BenchGraphs.Products).ToList()
+            : BenchGraphs.Products(contents.Graphs[model.SamplingRole]);
         long flopsPerRow = products.Sum(p => p.FlopsPerRow);
         var lat1k = Time(model, 1, 1000, repeats, ct);
         var lat3k = Time(model, 1, 3000, repeats, ct);
@@ -140,7 +147,7 @@ internal static partial class Commands
             {
                 NetworkFamily.FlowMatching => "rk4, 25 steps",
                 NetworkFamily.ConsistencyModel => "10 consistency steps",
-                _ => "one inverse pass",
+                _ => model.UsesNativeCouplingInverse ? "native inverse pass" : "inverse graph pass",
             },
             ["precision"] = model.Precision == NetworkPrecision.Int8 ? "int8" : "fp32",
             ["chunk_size"] = model.ChunkSize,
