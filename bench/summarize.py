@@ -10,7 +10,7 @@ import sys
 out = sys.argv[1] if len(sys.argv) > 1 else "bench/results"
 models = []  # (threads label, model json); "2" = 2 intra-op threads, "1x2" = 1 thread x 2 parallel blocks
 for path in sorted(glob.glob(os.path.join(out, "ort_*.json"))):
-    if not re.search(r"ort_(fm|others)_(fp32|int8)_(t\d+|defaults)\.json$", path):
+    if not re.search(r"ort_(fm|others|coupling_graph)_(fp32|int8)_(t\d+|defaults)\.json$", path):
         continue
     with open(path) as f:
         for m in json.load(f)["models"]:
@@ -55,4 +55,4 @@ for t, m in models:
     elif fam == "ConsistencyModel":
         print(f"  [{t}] consistency 10 steps, 3,000 draws < 15 ms: {ms:.2f} ms -> {'met' if ms < 15 else 'NOT met'}")
     elif fam == "CouplingFlow":
-        print(f"  [{t}] {os.path.basename(m['model'])} 3,000 draws < 5 ms: {ms:.2f} ms -> {'met' if ms < 5 else 'NOT met'}")
+        print(f"  [{t}] {os.path.basename(m['model'])} ({m['sampling']}) 3,000 draws < 5 ms: {ms:.2f} ms -> {'met' if ms < 5 else 'NOT met'}")
