@@ -85,6 +85,7 @@ internal abstract class NetworkSampler : IDisposable
     protected abstract void SampleBlock(float[] conditions, int draws, long first, int rows, Span<float> destination, NormalGenerator noise, SamplingOptions options, CancellationToken ct);
 
     /// <summary>Copies the condition row of every sample row of the block into <paramref name="target"/>.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     protected void FillConditions(float[] conditions, int draws, long first, int rows, float[] target)
     {
         if (C == 0) return;

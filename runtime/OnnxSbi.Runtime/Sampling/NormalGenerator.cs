@@ -12,8 +12,9 @@ namespace OnnxSbi.Runtime.Sampling;
 /// Eight xoshiro256** generators (Blackman &amp; Vigna 2021) run side by side in vector lanes; each 64-bit
 /// output gives one (u1, u2) pair for the Box–Muller transform (Box &amp; Muller 1958)
 /// z1 = √(−2 ln u1)·cos 2πu2, z2 = √(−2 ln u1)·sin 2πu2, evaluated over blocks of 512 pairs with vector
-/// code: the generators and sin/cos in Vector256 lanes, the logarithm and square root with
-/// <see cref="TensorPrimitives"/>. u1 takes 31 bits and is shifted into (0, 1], so the largest
+/// code: the generators, sin/cos, the logarithm (<see cref="VectorMath"/>) and the square root in Vector256
+/// lanes, in one pass compiled fully optimized from the first call (library vector routines start as slow
+/// tier-0 code, which cost 66 ns per normal in short runs). u1 takes 31 bits and is shifted into (0, 1], so the largest
 /// |z| is √(64 ln 2) ≈ 6.66 (the tail beyond has probability 3e-11).
 /// </para>
 /// <para>
@@ -32,9 +33,10 @@ public sealed class NormalGenerator
 
     // Two groups of four lanes; stepping both per iteration hides the recurrence's latency.
     private Vector256<ulong> _a0, _a1, _a2, _a3, _b0, _b1, _b2, _b3;
-    private readonly float[] _normals = new float[BlockSize];
-    private readonly float[] _uniforms = new float[BlockSize];
-    private readonly float[] _cos = new float[Half];
+    // Buffers for the part of a block a call does not take; allocated on first need (a sampler block of
+    // 1,024 or more values is generated straight into its destination and never needs them).
+    private float[]? _normals;
+    private float[]? _uniforms;
     private int _normalPos = BlockSize;
     private int _uniformPos = BlockSize;
 
@@ -84,11 +86,11 @@ public sealed class NormalGenerator
                     destination = destination[BlockSize..];
                     continue;
                 }
-                NextNormalBlock(_normals);
+                NextNormalBlock(_normals ??= new float[BlockSize]);
                 _normalPos = 0;
             }
             int take = Math.Min(destination.Length, BlockSize - _normalPos);
-            _normals.AsSpan(_normalPos, take).CopyTo(destination);
+            _normals!.AsSpan(_normalPos, take).CopyTo(destination);
             _normalPos += take;
             destination = destination[take..];
         }
@@ -107,21 +109,21 @@ public sealed class NormalGenerator
                     destination = destination[BlockSize..];
                     continue;
                 }
-                NextUniformBlock(_uniforms);
+                NextUniformBlock(_uniforms ??= new float[BlockSize]);
                 _uniformPos = 0;
             }
             int take = Math.Min(destination.Length, BlockSize - _uniformPos);
-            _uniforms.AsSpan(_uniformPos, take).CopyTo(destination);
+            _uniforms!.AsSpan(_uniformPos, take).CopyTo(destination);
             _uniformPos += take;
             destination = destination[take..];
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void NextNormalBlock(Span<float> block)
     {
-        Span<float> radius = block[..Half];
-        Span<float> sin = block[Half..];
-        Span<float> cos = _cos;
+        Span<float> first = block[..Half];
+        Span<float> second = block[Half..];
         var scale31 = Vector256.Create(1f / (1u << 31));
         var offset31 = Vector256.Create(0.5f / (1u << 31));
         var scale22 = Vector256.Create(MathF.PI / 2 / (1 << 22));
@@ -133,21 +135,18 @@ public sealed class NormalGenerator
             Vector256<ulong> y = Next(ref _b0, ref _b1, ref _b2, ref _b3);
             // u1 = (k + 1/2)·2^-31 from the top 31 bits: in (0, 1], so ln u1 is finite.
             var high = Vector256.Narrow(x >>> 33, y >>> 33).AsInt32();
-            (Vector256.ConvertToSingle(high) * scale31 + offset31).StoreUnsafe(ref radius[i]);
+            var u1 = Vector256.ConvertToSingle(high) * scale31 + offset31;
             // The angle 2πu2 as a uniform quadrant (bits 22–23) plus a uniform offset in [−π/4, π/4)
             // (bits 0–21): the same uniform angle, but the polynomial needs no argument reduction.
             var quadrant = Vector256.Narrow((x >>> 22) & Vector256.Create(3UL), (y >>> 22) & Vector256.Create(3UL)).AsInt32();
             var offset = Vector256.Narrow(x & lowMask, y & lowMask).AsInt32();
             var theta = Vector256.ConvertToSingle(offset) * scale22 + offset22;
             SinCosQuadrant(theta, quadrant, out var s, out var c);
-            s.StoreUnsafe(ref sin[i]);
-            c.StoreUnsafe(ref cos[i]);
+            // Box–Muller: r = √(−2 ln u1); r·cos into the first half, r·sin into the second.
+            var r = Vector256.Sqrt(VectorMath.Log(u1) * Vector256.Create(-2f));
+            (r * c).StoreUnsafe(ref first[i]);
+            (r * s).StoreUnsafe(ref second[i]);
         }
-        TensorPrimitives.Log(radius, radius);
-        TensorPrimitives.Multiply(radius, -2f, radius);
-        TensorPrimitives.Sqrt(radius, radius);
-        TensorPrimitives.Multiply(sin, radius, sin);
-        TensorPrimitives.Multiply(radius, cos, radius);
     }
 
     /// <summary>
@@ -176,6 +175,7 @@ public sealed class NormalGenerator
         cos = Vector256.ConditionalSelect(swap, s, c) ^ cosSign;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void NextUniformBlock(Span<float> block)
     {
         var scale = Vector256.Create(1f / (1 << 24));

@@ -1,15 +1,17 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace OnnxSbi.Runtime.Sampling;
 
 /// <summary>
-/// exp and ln on <see cref="Vector{T}"/> lanes, built from the vector operations the JIT expands inline, for
-/// the native coupling transforms. The library routines (TensorPrimitives, Vector256.Exp) are as accurate
+/// exp and ln on <see cref="Vector{T}"/> lanes (and ln on <see cref="Vector256{T}"/>), built from the vector
+/// operations the JIT expands inline, for the native coupling transforms and the normal generator. The library routines (TensorPrimitives, Vector256.Exp) are as accurate
 /// but start as unoptimized tier-0 code that a short-lived or lightly used process may run for its whole
 /// life: measured here, the first thousands of calls were 10–13× slower. Callers mark their loops
 /// <see cref="MethodImplOptions.AggressiveOptimization"/>, so these inline into fully optimized code at once.
-/// Both are accurate to a few float32 ulps (tested against <see cref="MathF"/>).
+/// Both are accurate to a few float32 ulps (tested against <see cref="MathF"/>). Polynomials use
+/// MultiplyAddEstimate: fused where the CPU has FMA, so the last bit may differ between machines.
 /// </summary>
 internal static class VectorMath
 {
@@ -18,31 +20,28 @@ internal static class VectorMath
     private const float Ln2Hi = 0.693359375f;
     private const float Ln2Lo = -2.12194440e-4f;
 
-    /// <summary>e^x per lane; inputs are clamped to [−87.3, 88.7] (results from ~1e−38 to ~3e38).</summary>
+    /// <summary>e^x per lane; inputs are clamped to [−87.3, 88.3] (results from ~1e−38 to ~2e38).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector<float> Exp(Vector<float> x0)
     {
-        var x = Vector.Min(Vector.Max(x0, new Vector<float>(-87.3f)), new Vector<float>(88.7f));
+        var x = Vector.Min(Vector.Max(x0, new Vector<float>(-87.3f)), new Vector<float>(88.3f));
         // x = n·ln2 + r with |r| ≤ ln2/2; e^r from its degree-6 Taylor polynomial (error < 2e−8 there).
         var n = Vector.Round(x * new Vector<float>(Log2E));
         var r = x - n * new Vector<float>(Ln2Hi) - n * new Vector<float>(Ln2Lo);
         var p = new Vector<float>(1f / 720);
-        p = p * r + new Vector<float>(1f / 120);
-        p = p * r + new Vector<float>(1f / 24);
-        p = p * r + new Vector<float>(1f / 6);
-        p = p * r + new Vector<float>(0.5f);
-        p = p * r + Vector<float>.One;
-        p = p * r + Vector<float>.One;
-        // 2^n through the exponent field: n ∈ [−126, 128] here, so n + 127 fits it except at 128, split in two.
-        var ni = Vector.ConvertToInt32(n);
-        var half = Vector.ShiftRightArithmetic(ni, 1);
-        var scaleA = Vector.AsVectorSingle(Vector.ShiftLeft(half + new Vector<int>(127), 23));
-        var scaleB = Vector.AsVectorSingle(Vector.ShiftLeft(ni - half + new Vector<int>(127), 23));
+        p = Vector.MultiplyAddEstimate(p, r, new Vector<float>(1f / 120));
+        p = Vector.MultiplyAddEstimate(p, r, new Vector<float>(1f / 24));
+        p = Vector.MultiplyAddEstimate(p, r, new Vector<float>(1f / 6));
+        p = Vector.MultiplyAddEstimate(p, r, new Vector<float>(0.5f));
+        p = Vector.MultiplyAddEstimate(p, r, Vector<float>.One);
+        p = Vector.MultiplyAddEstimate(p, r, Vector<float>.One);
+        // 2^n through the exponent field: n ∈ [−126, 127] here, so n + 127 is a valid biased exponent.
+        var scale = Vector.AsVectorSingle(Vector.ShiftLeft(Vector.ConvertToInt32(n) + new Vector<int>(127), 23));
         // NaN lanes stay NaN (the clamp above would have turned them into numbers).
-        return Vector.ConditionalSelect(Vector.Equals(x0, x0), p * scaleA * scaleB, x0);
+        return Vector.ConditionalSelect(Vector.Equals(x0, x0), p * scale, x0);
     }
 
-    /// <summary>ln x per lane for positive, normal, finite x (the callers' arguments are ≥ 1).</summary>
+    /// <summary>ln x per lane for positive, normal, finite x (the callers' arguments are ≥ 1, or uniforms in (0, 1]).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector<float> Log(Vector<float> x)
     {
@@ -57,12 +56,34 @@ internal static class VectorMath
         var t2 = t * t;
         // 2·(t + t³/3 + … + t⁹/9); the next term is below 4e−10.
         var s = new Vector<float>(2f / 9);
-        s = s * t2 + new Vector<float>(2f / 7);
-        s = s * t2 + new Vector<float>(2f / 5);
-        s = s * t2 + new Vector<float>(2f / 3);
-        s = s * t2 + new Vector<float>(2f);
+        s = Vector.MultiplyAddEstimate(s, t2, new Vector<float>(2f / 7));
+        s = Vector.MultiplyAddEstimate(s, t2, new Vector<float>(2f / 5));
+        s = Vector.MultiplyAddEstimate(s, t2, new Vector<float>(2f / 3));
+        s = Vector.MultiplyAddEstimate(s, t2, new Vector<float>(2f));
         var ef = Vector.ConvertToSingle(e);
         var result = s * t + ef * new Vector<float>(Ln2Hi) + ef * new Vector<float>(Ln2Lo);
         return Vector.ConditionalSelect(Vector.Equals(x, x), result, x);
+    }
+
+    /// <summary>ln x per lane of a <see cref="Vector256{T}"/>, the same algorithm as <see cref="Log(Vector{float})"/> (for the normal generator).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Log(Vector256<float> x)
+    {
+        var bits = x.AsInt32();
+        var e = Vector256.ShiftRightArithmetic(bits, 23) - Vector256.Create(127);
+        var m = ((bits & Vector256.Create(0x007FFFFF)) | Vector256.Create(0x3F800000)).AsSingle();
+        var big = Vector256.GreaterThan(m, Vector256.Create(1.41421356f));
+        m = Vector256.ConditionalSelect(big, m * Vector256.Create(0.5f), m);
+        e = Vector256.ConditionalSelect(big.AsInt32(), e + Vector256<int>.One, e);
+        var t = (m - Vector256<float>.One) / (m + Vector256<float>.One);
+        var t2 = t * t;
+        var s = Vector256.Create(2f / 9);
+        s = Vector256.MultiplyAddEstimate(s, t2, Vector256.Create(2f / 7));
+        s = Vector256.MultiplyAddEstimate(s, t2, Vector256.Create(2f / 5));
+        s = Vector256.MultiplyAddEstimate(s, t2, Vector256.Create(2f / 3));
+        s = Vector256.MultiplyAddEstimate(s, t2, Vector256.Create(2f));
+        var ef = Vector256.ConvertToSingle(e);
+        var result = s * t + ef * Vector256.Create(Ln2Hi) + ef * Vector256.Create(Ln2Lo);
+        return Vector256.ConditionalSelect(Vector256.Equals(x, x), result, x);
     }
 }

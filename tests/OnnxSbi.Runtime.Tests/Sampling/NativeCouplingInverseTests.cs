@@ -180,6 +180,16 @@ public sealed class NativeCouplingInverseTests
             for (int l = 0; l < lanes; l++)
                 worstLog = Math.Max(worstLog, Math.Abs(output[l] - Math.Log(input[l])) / Math.Max(1, Math.Abs(Math.Log(input[l]))));
         }
+        var wide = new float[8];
+        double worstLog256 = 0;
+        for (int i = 0; i < 200_000; i += 8)
+        {
+            for (int l = 0; l < 8; l++) wide[l] = (float)Math.Pow(10, -30 + (i + l) * (30.0 / 200_000)); // (0, 1]: the normal generator's u1
+            var log = VectorMath.Log(System.Runtime.Intrinsics.Vector256.Create(wide));
+            for (int l = 0; l < 8; l++)
+                worstLog256 = Math.Max(worstLog256, Math.Abs(log[l] - Math.Log(wide[l])) / Math.Max(1, Math.Abs(Math.Log(wide[l]))));
+        }
+        Assert.True(worstLog256 < 4e-7, $"ln (Vector256): worst error {worstLog256:G3}");
         Assert.True(worstExp < 4e-7, $"exp: worst relative error {worstExp:G3}");
         Assert.True(worstLog < 4e-7, $"ln: worst error {worstLog:G3} (relative, or absolute below |ln x| = 1)");
         Assert.Equal(1f, VectorMath.Exp(Vector<float>.Zero)[0]);
