@@ -37,8 +37,8 @@ internal static class VectorMath
         p = Vector.MultiplyAddEstimate(p, r, Vector<float>.One);
         // 2^n through the exponent field: n ∈ [−126, 127] here, so n + 127 is a valid biased exponent.
         var scale = Vector.AsVectorSingle(Vector.ShiftLeft(Vector.ConvertToInt32(n) + new Vector<int>(127), 23));
-        // NaN lanes stay NaN (the clamp above would have turned them into numbers).
-        return Vector.ConditionalSelect(Vector.Equals(x0, x0), p * scale, x0);
+        // NaN lanes stay NaN: Vector.Min and Max propagate NaN (IEEE 754-2019), and so does the arithmetic.
+        return p * scale;
     }
 
     /// <summary>ln x per lane for positive, normal, finite x (the callers' arguments are ≥ 1, or uniforms in (0, 1]).</summary>

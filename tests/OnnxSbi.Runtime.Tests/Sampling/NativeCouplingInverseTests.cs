@@ -70,6 +70,36 @@ public sealed class NativeCouplingInverseTests
         Assert.True(allocated < 200_000, $"a warm 1,024-draw call allocated {allocated:N0} bytes");
     }
 
+    /// <summary>
+    /// NaN from a subnet must reach the draws (where <see cref="PosteriorModel.Sample"/> turns it into
+    /// NonFiniteDrawsException), never be clamped into a number by the vector exp or the knot walk. The public
+    /// API refuses non-finite conditions, so they are fed to the pass directly: rows with NaN conditions come
+    /// out non-finite, the others finite.
+    /// </summary>
+    [Theory]
+    [InlineData("affine_coupling_flow")]
+    [InlineData("spline_coupling_flow")]
+    public void NativeInverse_NaNFromTheSubnets_StaysNaN(string name)
+    {
+        var contents = BundleReader.Read(ShippedModelsTests.BundlePath(name));
+        var plan = CouplingPlan.From(name, contents.Manifest, ModelProto.Parser.ParseFrom(contents.Graphs[GraphRoles.Inverse]))!;
+        int c = contents.Manifest.ConditionDim, d = contents.Manifest.InferenceDim, k = 0;
+        var subnets = plan.Steps.Where(st => st.Coupling is not null).Select(st => new OnnxFunction(
+            new Microsoft.ML.OnnxRuntime.InferenceSession(plan.Subnets[k++]),
+            [(st.Coupling.SubnetInput, st.Coupling.KeptWidth + c)], [(st.Coupling.SubnetOutput, st.Coupling.TransformedWidth * plan.ParamsPerDim)])).ToList();
+        using var native = new NativeCouplingInverse(plan, subnets, d, c);
+        const int rows = 20;
+        var rng = new Random(3);
+        var state = Enumerable.Range(0, rows * d).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+        var conditions = Enumerable.Range(0, rows * c).Select(i => i < rows / 2 * c ? float.NaN : 0.1f).ToArray();
+        native.Inverse(state, conditions, rows);
+        for (int r = 0; r < rows; r++)
+        {
+            bool finite = state.AsSpan(r * d, d).ToArray().All(float.IsFinite);
+            Assert.True(finite == r >= rows / 2, $"{name}, row {r}: [{string.Join(", ", state.AsSpan(r * d, d).ToArray())}]");
+        }
+    }
+
     private static (BundleManifest Manifest, ModelProto Inverse) ShippedSpline()
     {
         var contents = BundleReader.Read(ShippedModelsTests.BundlePath("spline_coupling_flow"));
