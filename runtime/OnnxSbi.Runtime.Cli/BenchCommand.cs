@@ -4,9 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using OnnxSbi.Contracts.Manifest;
-using OnnxSbi.Contracts.Onnx;
 using OnnxSbi.Runtime.Bundles;
-using OnnxSbi.Runtime.Sampling;
 
 namespace OnnxSbi.Runtime.Cli;
 
@@ -120,7 +118,7 @@ internal static partial class Commands
         // The native coupling inverse runs only the subnets as matrix products (the spline's cumulative-sum
         // MatMuls of the whole graph become additions), so its FLOPs and ceiling are the subnets'.
         var products = model.UsesNativeCouplingInverse
-            ? CouplingPlan.From(path, contents.Manifest, ModelProto.Parser.ParseFrom(contents.Graphs[model.SamplingRole]))!.Subnets.SelectMany(BenchGraphs.Products).ToList()
+            ? contents.CouplingPlan!.Subnets.SelectMany(s => BenchGraphs.Products(s.Model)).ToList()
             : BenchGraphs.Products(contents.Graphs[model.SamplingRole]);
         long flopsPerRow = products.Sum(p => p.FlopsPerRow);
         var lat1k = Time(model, 1, 1000, repeats, ct);

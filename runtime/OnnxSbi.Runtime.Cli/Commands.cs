@@ -149,9 +149,10 @@ internal static partial class Commands
 
     private static int LogProb(string[] args)
     {
-        var a = new CliArgs("log-prob", args, ["model", "condition", "conditions-file", "theta-file", "out", .. RuntimeFlags], []);
+        var a = new CliArgs("log-prob", args, ["model", "condition", "conditions-file", "theta-file", "out", .. RuntimeFlags.Where(f => f != "coupling-inverse")], []);
         string output = a.Require("out");
-        using var model = PosteriorModel.Load(a.Require("model"), ParseRuntime(a));
+        // Densities use the forward graph only: no subnets are cut out for a sampling pass that never runs.
+        using var model = PosteriorModel.Load(a.Require("model"), ParseRuntime(a) with { CouplingInverse = CouplingInverseMode.Graph });
         var conditions = ParseConditions(a, model, out _);
         var theta = DataFiles.ReadCsv(a.Require("theta-file"), model.Manifest.InferenceVariables, "theta");
         double[] lp = model.LogProb(theta, conditions);

@@ -84,6 +84,15 @@ public sealed class C2stCommandTests : IDisposable
     }
 
     [Fact]
+    public void LogProb_CouplingInverse_IsNotAnOption()
+    {
+        // Densities never run the sampling pass, so the flag would do nothing there; it is refused, not ignored.
+        var e = Assert.Throws<UsageException>(() => Commands.Run("log-prob", ["--model", ShippedBundle("affine_coupling_flow"), "--condition", "x=0,0",
+            "--theta-file", Path.Combine(dir, "t.csv"), "--coupling-inverse", "graph", "--out", Path.Combine(dir, "lp.csv")], CancellationToken.None));
+        Assert.Contains("coupling-inverse", e.Message);
+    }
+
+    [Fact]
     public void Sample_UnknownPrecision_IsAUsageErrorNamingTheValue()
     {
         var e = Assert.Throws<UsageException>(() => Commands.Run("sample", ["--model", ShippedBundle("affine_coupling_flow"), "--condition", "x=0,0",

@@ -160,17 +160,11 @@ internal static class CouplingFlowFixtures
         var manifest = new BundleManifest { Family = NetworkFamily.CouplingFlow, InferenceDim = net.InferenceDim, ConditionDim = net.ConditionDim };
         net.DescribeSampler(manifest);
         var plan = CouplingPlan.From("parity test", manifest, inverseGraph) ?? throw new InvalidOperationException("The flow described no inverse steps.");
-        var subnets = new List<OnnxFunction>();
-        int k = 0;
-        foreach (var step in plan.Steps.Where(s => s.Coupling is not null))
-        {
-            var cs = step.Coupling;
-            var session = new InferenceSession(plan.Subnets[k++]);
-            subnets.Add(new OnnxFunction(session, [(cs.SubnetInput, cs.KeptWidth + net.ConditionDim)], [(cs.SubnetOutput, cs.TransformedWidth * plan.ParamsPerDim)]));
-        }
-        using var native = new NativeCouplingInverse(plan, subnets, net.InferenceDim, net.ConditionDim);
+        using var native = new NativeCouplingInverse(plan, plan.Subnets.Select(s => s.Open(new InferenceSession(s.Model))).ToList(), net.InferenceDim, net.ConditionDim);
         var state = (float[])z.Clone();
-        native.Inverse(state, c, rows);
+        using var block = native.Rent(rows);
+        c.CopyTo(block.Conditions, 0);
+        native.Inverse(state, block);
         return state;
     }
 

@@ -8,8 +8,10 @@ namespace OnnxSbi.Runtime.Bundles;
 /// </summary>
 public sealed class BundleContents
 {
-    internal BundleContents(BundleManifest manifest, IReadOnlyDictionary<string, byte[]> graphs, string modelCard, string sourcePath)
+    internal BundleContents(BundleManifest manifest, IReadOnlyDictionary<string, byte[]> graphs, string modelCard, string sourcePath,
+        Sampling.CouplingPlan? couplingPlan)
     {
+        CouplingPlan = couplingPlan;
         Manifest = manifest;
         Graphs = graphs;
         ModelCard = modelCard;
@@ -24,6 +26,9 @@ public sealed class BundleContents
 
     /// <summary>The text of MODEL_CARD.md.</summary>
     public string ModelCard { get; }
+
+    /// <summary>A coupling flow's inverse steps with their subnets, checked against the inverse graph; null when the manifest lists none.</summary>
+    internal Sampling.CouplingPlan? CouplingPlan { get; }
 
     /// <summary>The full path of the file the bundle was read from.</summary>
     public string SourcePath { get; }

@@ -73,6 +73,7 @@ public static class BundleReader
         BundleValidator.CheckManifest(path, manifest);
 
         var graphs = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        Sampling.CouplingPlan? plan = null;
         foreach (var entry in manifest.Graphs)
         {
             if (!entries.TryGetValue(entry.Path, out var zipEntry))
@@ -90,13 +91,13 @@ public static class BundleReader
             BundleValidator.CheckEntryAgreement(path, entry, signature);
             BundleValidator.CheckRoleConventions(path, manifest, entry.Role, entry.Path, signature);
             // A coupling flow's inverse steps must match its inverse graph (each subnet cut out of it).
-            if (entry.Role == GraphRoles.Inverse) Sampling.CouplingPlan.From(path, manifest, model);
+            if (entry.Role == GraphRoles.Inverse) plan = Sampling.CouplingPlan.From(path, manifest, model);
             graphs.Add(entry.Role, bytes);
         }
 
         byte[] card = ReadEntry(path, Require(path, entries, BundleLayout.ModelCardEntry), limits, ref total);
         string modelCard = DecodeUtf8(path, BundleLayout.ModelCardEntry, card);
-        return new BundleContents(manifest, new ReadOnlyDictionary<string, byte[]>(graphs), modelCard, path);
+        return new BundleContents(manifest, new ReadOnlyDictionary<string, byte[]>(graphs), modelCard, path, plan);
     }
 
     private static IReadOnlyDictionary<string, ZipArchiveEntry> IndexEntries(string path, ZipArchive archive, BundleReadLimits limits)

@@ -12,25 +12,21 @@ namespace OnnxSbi.Runtime.Sampling;
 /// </summary>
 internal sealed class CouplingPlan
 {
-    private CouplingPlan(IReadOnlyList<InverseStep> steps, IReadOnlyList<byte[]> subnets, SplineSpec? spline, int paramsPerDim)
+    private CouplingPlan(IReadOnlyList<InverseStep> steps, IReadOnlyList<PlanSubnet> subnets, SplineSpec? spline)
     {
         Steps = steps;
         Subnets = subnets;
         Spline = spline;
-        ParamsPerDim = paramsPerDim;
     }
 
     /// <summary>The steps in the order they run.</summary>
     public IReadOnlyList<InverseStep> Steps { get; }
 
-    /// <summary>One serialized ONNX model per coupling step, in step order: subnet_input → subnet_output.</summary>
-    public IReadOnlyList<byte[]> Subnets { get; }
+    /// <summary>One subnet per coupling step, in step order.</summary>
+    public IReadOnlyList<PlanSubnet> Subnets { get; }
 
     /// <summary>The spline's constants, or null for the affine transform.</summary>
     public SplineSpec? Spline { get; }
-
-    /// <summary>Raw subnet outputs per transformed dimension: 2 (affine) or 3K − 1 (spline).</summary>
-    public int ParamsPerDim { get; }
 
     /// <summary>
     /// The plan of a coupling bundle, or null when its manifest lists no inverse steps (the runtime then
@@ -60,7 +56,7 @@ internal sealed class CouplingPlan
         }
 
         var graph = inverse.Graph;
-        var subnets = new List<byte[]>();
+        var subnets = new List<PlanSubnet>();
         for (int i = 0; i < spec.InverseSteps.Count; i++)
         {
             var step = spec.InverseSteps[i];
@@ -92,13 +88,15 @@ internal sealed class CouplingPlan
                         || (cs.KeptWidth > 0 && cs.KeptOffset < cs.TransformedOffset + cs.TransformedWidth && cs.TransformedOffset < cs.KeptOffset + cs.KeptWidth))
                         throw new BundleFormatException(path,
                             $"{where} (coupling) transforms columns [{cs.TransformedOffset}, {cs.TransformedOffset + cs.TransformedWidth}) conditioned on [{cs.KeptOffset}, {cs.KeptOffset + cs.KeptWidth}); both must lie in [0, {d}) and not overlap.");
-                    subnets.Add(Extract(path, where, inverse, cs.SubnetInput, cs.KeptWidth + c, cs.SubnetOutput, cs.TransformedWidth * paramsPerDim));
+                    int inputWidth = cs.KeptWidth + c, outputWidth = cs.TransformedWidth * paramsPerDim;
+                    subnets.Add(new PlanSubnet(Extract(path, where, inverse, cs.SubnetInput, inputWidth, cs.SubnetOutput, outputWidth),
+                        cs.SubnetInput, inputWidth, cs.SubnetOutput, outputWidth));
                     break;
                 default:
                     throw new BundleFormatException(path, $"{where} has no kind; expected elementwise_affine, permute, linear or coupling.");
             }
         }
-        return new CouplingPlan(spec.InverseSteps.ToArray(), subnets, spec.Transform == "spline" ? spec.Spline : null, paramsPerDim);
+        return new CouplingPlan(spec.InverseSteps.ToArray(), subnets, spec.Transform == "spline" ? spec.Spline : null);
     }
 
     /// <summary>
@@ -161,4 +159,14 @@ internal sealed class CouplingPlan
             Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)TensorProto.Types.DataType.Float, Shape = shape } },
         };
     }
+}
+
+/// <summary>
+/// A coupling step's subnet cut out of the inverse graph: the serialized ONNX model, its one input
+/// [N, kept half + C] and its one output [N, transformed half · parameters per dimension].
+/// </summary>
+internal sealed record PlanSubnet(byte[] Model, string Input, int InputWidth, string Output, int OutputWidth)
+{
+    /// <summary>The subnet as a function over <paramref name="session"/>, which must hold <see cref="Model"/> (possibly rewritten).</summary>
+    public OnnxFunction Open(Microsoft.ML.OnnxRuntime.InferenceSession session) => new(session, [(Input, InputWidth)], [(Output, OutputWidth)]);
 }

@@ -16,92 +16,76 @@ internal sealed class NativeCouplingInverse : IDisposable
 {
     private static readonly float SoftplusOneShift = (float)Math.Log(Math.E - 1);
 
-    private readonly CouplingPlan plan;
+    private readonly SplineSpec? spline;
+    private readonly Step[] steps;
     private readonly OnnxFunction[] subnets;
-    private readonly int[] subnetOfStep;
-    // Per step, the manifest's numbers as arrays: scale and shift, the order, or the matrix.
-    private readonly float[][] first;
-    private readonly float[][] second;
-    private readonly int[][] orders;
     private readonly int d;
     private readonly int c;
     private readonly int maxTransformed;
-    private readonly ConcurrentDictionary<int, ConcurrentBag<Workspace>> workspaces = new();
+    private readonly ConcurrentDictionary<int, ConcurrentBag<Block>> blocks = new();
     private long rowsEvaluated;
 
     /// <summary>Takes ownership of <paramref name="subnets"/>, one per coupling step of <paramref name="plan"/>, in order.</summary>
     public NativeCouplingInverse(CouplingPlan plan, IReadOnlyList<OnnxFunction> subnets, int inferenceDim, int conditionDim)
     {
-        this.plan = plan;
         this.subnets = subnets.ToArray();
+        spline = plan.Spline;
         d = inferenceDim;
         c = conditionDim;
-        subnetOfStep = new int[plan.Steps.Count];
-        first = new float[plan.Steps.Count][];
-        second = new float[plan.Steps.Count][];
-        orders = new int[plan.Steps.Count][];
         int k = 0;
-        for (int i = 0; i < plan.Steps.Count; i++)
+        // The manifest's numbers copied out of the protobuf messages once, into what the loops read.
+        steps = plan.Steps.Select(step => step.KindCase switch
         {
-            subnetOfStep[i] = -1;
-            var step = plan.Steps[i];
-            first[i] = step.KindCase switch
-            {
-                InverseStep.KindOneofCase.ElementwiseAffine => step.ElementwiseAffine.Scale.ToArray(),
-                InverseStep.KindOneofCase.Linear => step.Linear.Matrix.ToArray(),
-                _ => [],
-            };
-            second[i] = step.KindCase == InverseStep.KindOneofCase.ElementwiseAffine ? step.ElementwiseAffine.Shift.ToArray() : [];
-            orders[i] = step.KindCase == InverseStep.KindOneofCase.Permute ? step.Permute.Order.ToArray() : [];
-            if (plan.Steps[i].KindCase != InverseStep.KindOneofCase.Coupling) continue;
-            subnetOfStep[i] = k++;
-            maxTransformed = Math.Max(maxTransformed, plan.Steps[i].Coupling.TransformedWidth);
-        }
-        if (k != this.subnets.Length) throw new ArgumentException($"The plan has {k} coupling steps but {this.subnets.Length} subnets were given.", nameof(subnets));
+            InverseStep.KindOneofCase.ElementwiseAffine => new Step(step.KindCase, step.ElementwiseAffine.Scale.ToArray(), step.ElementwiseAffine.Shift.ToArray(), [], null, null),
+            InverseStep.KindOneofCase.Permute => new Step(step.KindCase, [], [], step.Permute.Order.ToArray(), null, null),
+            InverseStep.KindOneofCase.Linear => new Step(step.KindCase, step.Linear.Matrix.ToArray(), [], [], null, null),
+            _ => new Step(step.KindCase, [], [], [], step.Coupling, k < this.subnets.Length ? this.subnets[k++] : null),
+        }).ToArray();
+        if (k != plan.Subnets.Count || k != this.subnets.Length)
+            throw new ArgumentException($"The plan has {plan.Subnets.Count} coupling steps but {this.subnets.Length} subnets were given.", nameof(subnets));
+        maxTransformed = steps.Where(st => st.Coupling is not null).Select(st => st.Coupling!.TransformedWidth).DefaultIfEmpty(0).Max();
     }
-
-    /// <summary>The subnet functions, in step order.</summary>
-    public IReadOnlyList<OnnxFunction> Subnets => subnets;
 
     /// <summary>Rows pushed through the whole inverse pass so far.</summary>
     public long RowsEvaluated => Interlocked.Read(ref rowsEvaluated);
 
     /// <summary>
-    /// Replaces z by θ in <paramref name="state"/> [rows, D], with <paramref name="conditions"/> the condition
-    /// row of every state row [rows, C]. Allocation-free once a block of this size has been seen.
+    /// Rents the buffers of one block of <paramref name="rows"/> rows (its condition rows and scratch), to fill
+    /// <see cref="Block.Conditions"/> and pass to <see cref="Inverse"/>; disposing it returns them.
+    /// </summary>
+    public Block Rent(int rows)
+    {
+        var bag = blocks.GetOrAdd(rows, _ => new ConcurrentBag<Block>());
+        return bag.TryTake(out var block) ? block : new Block(this, rows);
+    }
+
+    /// <summary>
+    /// Replaces z by θ in <paramref name="state"/> [rows, D], with <see cref="Block.Conditions"/> the condition
+    /// row of every state row [rows, C]. Allocation-free once a block of this size has been rented before.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void Inverse(Span<float> state, ReadOnlySpan<float> conditions, int rows)
+    public void Inverse(Span<float> state, Block block)
     {
-        var bag = workspaces.GetOrAdd(rows, _ => new ConcurrentBag<Workspace>());
-        if (!bag.TryTake(out var ws)) ws = new Workspace(rows, d, maxTransformed, plan.Spline?.Bins ?? 0);
-        try
+        int rows = block.Rows;
+        foreach (var step in steps)
         {
-            for (int i = 0; i < plan.Steps.Count; i++)
+            switch (step.Kind)
             {
-                var step = plan.Steps[i];
-                switch (step.KindCase)
-                {
-                    case InverseStep.KindOneofCase.ElementwiseAffine:
-                        ElementwiseAffine(state, rows, first[i], second[i]);
-                        break;
-                    case InverseStep.KindOneofCase.Permute:
-                        Permute(state, rows, orders[i], ws);
-                        break;
-                    case InverseStep.KindOneofCase.Linear:
-                        Linear(state, rows, first[i], ws);
-                        break;
-                    case InverseStep.KindOneofCase.Coupling:
-                        Coupling(state, conditions, rows, step.Coupling, subnets[subnetOfStep[i]], ws);
-                        break;
-                }
+                case InverseStep.KindOneofCase.ElementwiseAffine:
+                    ElementwiseAffine(state, rows, step.First, step.Second);
+                    break;
+                case InverseStep.KindOneofCase.Permute:
+                    Permute(state, rows, step.Order, block);
+                    break;
+                case InverseStep.KindOneofCase.Linear:
+                    Linear(state, rows, step.First, block);
+                    break;
+                case InverseStep.KindOneofCase.Coupling:
+                    Coupling(state, block.Conditions, rows, step.Coupling!, step.Subnet!, block);
+                    break;
             }
-            Interlocked.Add(ref rowsEvaluated, rows);
         }
-        finally
-        {
-            bag.Add(ws);
-        }
+        Interlocked.Add(ref rowsEvaluated, rows);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -116,9 +100,9 @@ internal sealed class NativeCouplingInverse : IDisposable
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void Permute(Span<float> state, int rows, int[] order, Workspace ws)
+    private void Permute(Span<float> state, int rows, int[] order, Block block)
     {
-        var copy = ws.Row;
+        var copy = block.Row;
         for (int r = 0; r < rows; r++)
         {
             var row = state.Slice(r * d, d);
@@ -128,9 +112,9 @@ internal sealed class NativeCouplingInverse : IDisposable
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void Linear(Span<float> state, int rows, float[] matrix, Workspace ws)
+    private void Linear(Span<float> state, int rows, float[] matrix, Block block)
     {
-        var copy = ws.Row;
+        var copy = block.Row;
         for (int r = 0; r < rows; r++)
         {
             var row = state.Slice(r * d, d);
@@ -145,7 +129,7 @@ internal sealed class NativeCouplingInverse : IDisposable
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void Coupling(Span<float> state, ReadOnlySpan<float> conditions, int rows, CouplingInverse step, OnnxFunction subnet, Workspace ws)
+    private void Coupling(Span<float> state, ReadOnlySpan<float> conditions, int rows, CouplingInverse step, OnnxFunction subnet, Block block)
     {
         using var eval = subnet.Rent(rows);
         int kept = step.KeptWidth, width = kept + c;
@@ -160,8 +144,8 @@ internal sealed class NativeCouplingInverse : IDisposable
         }
         eval.Run();
         ReadOnlySpan<float> raw = eval.Outputs[0];
-        if (plan.Spline is { } spline) SplineInverse(state, rows, step, raw, spline, ws);
-        else AffineInverse(state, rows, step, raw, ws);
+        if (spline is not null) SplineInverse(state, rows, step, raw, spline, block);
+        else AffineInverse(state, rows, step, raw, block);
     }
 
     /// <summary>
@@ -169,10 +153,10 @@ internal sealed class NativeCouplingInverse : IDisposable
     /// asinh(u) = sign(u)·ln(|u| + √(u² + 1)), vectorized over the block; raw is [rows, 2w]: scales, then shifts.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void AffineInverse(Span<float> state, int rows, CouplingInverse step, ReadOnlySpan<float> raw, Workspace ws)
+    private void AffineInverse(Span<float> state, int rows, CouplingInverse step, ReadOnlySpan<float> raw, Block block)
     {
         int w = step.TransformedWidth, n = rows * w;
-        Span<float> s = ws.A.AsSpan(0, n);
+        Span<float> s = block.A.AsSpan(0, n);
         for (int r = 0; r < rows; r++)
             for (int j = 0; j < w; j++) s[r * w + j] = raw[r * 2 * w + j];
         int i = 0;
@@ -201,7 +185,7 @@ internal sealed class NativeCouplingInverse : IDisposable
     /// increase strictly), ξ the stable root 2c/(−b − √(b² − 4ac)); the identity outside (−B, B).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void SplineInverse(Span<float> state, int rows, CouplingInverse step, ReadOnlySpan<float> raw, SplineSpec spline, Workspace ws)
+    private void SplineInverse(Span<float> state, int rows, CouplingInverse step, ReadOnlySpan<float> raw, SplineSpec spline, Block block)
     {
         int k = spline.Bins, p = 3 * k - 1, w = step.TransformedWidth, n = rows * w, lanes = Vector<float>.Count;
         var negBound = new Vector<float>((float)-spline.Bound);
@@ -210,9 +194,9 @@ internal sealed class NativeCouplingInverse : IDisposable
         var span = new Vector<float>((float)(2 * spline.Bound - spline.Bins * spline.MinBinSize));
         var two = new Vector<float>(2f);
         var shift = new Vector<float>(SoftplusOneShift);
-        Span<float> q = ws.Bins;               // [2K][lanes]: the group's raw widths, then heights, bin by bin
-        Span<float> z = ws.Lane0, dLo = ws.Lane1, dHi = ws.Lane2;
-        Span<int> bin = ws.LaneBins;
+        Span<float> q = block.Bins;               // [2K][lanes]: the group's raw widths, then heights, bin by bin
+        Span<float> z = block.Lane0, dLo = block.Lane1, dHi = block.Lane2;
+        Span<int> bin = block.LaneBins;
         for (int e0 = 0; e0 < n; e0 += lanes)
         {
             int count = Math.Min(lanes, n - e0);
@@ -329,15 +313,35 @@ internal sealed class NativeCouplingInverse : IDisposable
         foreach (var f in subnets) f.Dispose();
     }
 
-    /// <summary>Scratch of one block size; one per concurrently running block.</summary>
-    private sealed class Workspace(int rows, int d, int maxTransformed, int bins)
+    /// <summary>One step with the manifest's numbers as arrays: scale and shift, the matrix, or the order; or a coupling and its subnet.</summary>
+    private sealed record Step(InverseStep.KindOneofCase Kind, float[] First, float[] Second, int[] Order, CouplingInverse? Coupling, OnnxFunction? Subnet);
+
+    /// <summary>The condition rows and scratch of one block; one per concurrently running block. Dispose returns it.</summary>
+    internal sealed class Block : IDisposable
     {
-        public float[] Row { get; } = new float[d];
+        private readonly NativeCouplingInverse owner;
 
-        public float[] A { get; } = new float[rows * maxTransformed];
+        public Block(NativeCouplingInverse owner, int rows)
+        {
+            this.owner = owner;
+            Rows = rows;
+            Conditions = new float[rows * owner.c];
+            Row = new float[owner.d];
+            A = new float[rows * owner.maxTransformed];
+            int bins = owner.spline?.Bins ?? 0;
+            Bins = new float[2 * bins * Vector<float>.Count];
+        }
 
+        public int Rows { get; }
 
-        public float[] Bins { get; } = new float[2 * bins * Vector<float>.Count];
+        /// <summary>The condition row of every state row, [rows, C], filled by the caller.</summary>
+        public float[] Conditions { get; }
+
+        public float[] Row { get; }
+
+        public float[] A { get; }
+
+        public float[] Bins { get; }
 
         public float[] Lane0 { get; } = new float[Vector<float>.Count];
 
@@ -346,5 +350,7 @@ internal sealed class NativeCouplingInverse : IDisposable
         public float[] Lane2 { get; } = new float[Vector<float>.Count];
 
         public int[] LaneBins { get; } = new int[Vector<float>.Count];
+
+        public void Dispose() => owner.blocks.GetOrAdd(Rows, _ => new ConcurrentBag<Block>()).Add(this);
     }
 }

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Numerics.Tensors;
 using OnnxSbi.Contracts.Manifest;
 using OnnxSbi.Runtime.Bundles;
@@ -36,11 +35,8 @@ internal abstract class NetworkSampler : IDisposable
     /// <summary>The graph role evaluated while sampling (velocity, consistency or inverse).</summary>
     public abstract string SamplingRole { get; }
 
-    /// <summary>The function evaluated while sampling; its row counter measures the network work done.</summary>
-    public abstract OnnxFunction SamplingFunction { get; }
-
-    /// <summary>Rows pushed through the sampling network so far (one full network evaluation each).</summary>
-    public virtual long NetworkRowsEvaluated => SamplingFunction.RowsEvaluated;
+    /// <summary>Rows pushed through the sampling network so far (one full network evaluation each): the network work done.</summary>
+    public abstract long NetworkRowsEvaluated { get; }
 
     /// <summary>Checks the per-call options against this family before any work starts; returns warnings.</summary>
     public virtual IReadOnlyList<string> Check(SamplingOptions options) => [];
@@ -116,7 +112,7 @@ internal sealed class FlowMatchingPosteriorSampler : NetworkSampler
 
     public override string SamplingRole => GraphRoles.Velocity;
 
-    public override OnnxFunction SamplingFunction => velocity;
+    public override long NetworkRowsEvaluated => velocity.RowsEvaluated;
 
     public IntegratorOptions Resolve(SamplingOptions o)
     {
@@ -194,7 +190,7 @@ internal sealed class ConsistencyPosteriorSampler : NetworkSampler
 
     public override string SamplingRole => GraphRoles.Consistency;
 
-    public override OnnxFunction SamplingFunction => consistency;
+    public override long NetworkRowsEvaluated => consistency.RowsEvaluated;
 
     public int Steps(SamplingOptions o) => o.Steps ?? (spec.DefaultSteps > 0 ? spec.DefaultSteps : 10);
 
@@ -259,7 +255,6 @@ internal sealed class CouplingPosteriorSampler : NetworkSampler
 {
     private readonly OnnxFunction inverse;
     private readonly NativeCouplingInverse? native;
-    private readonly ConcurrentDictionary<int, ConcurrentBag<float[]>> conditionBuffers = new();
 
     /// <summary>Takes ownership of the functions and of <paramref name="native"/> (null: run the inverse graph).</summary>
     public CouplingPosteriorSampler(OnnxFunction inverse, OnnxFunction forward, NativeCouplingInverse? native, int d, int c, Blocking blocking) : base(d, c, blocking)
@@ -276,8 +271,6 @@ internal sealed class CouplingPosteriorSampler : NetworkSampler
 
     public override string SamplingRole => GraphRoles.Inverse;
 
-    public override OnnxFunction SamplingFunction => inverse;
-
     /// <summary>The forward graph θ → (z, log|det J|), for densities.</summary>
     public OnnxFunction Forward { get; }
 
@@ -285,18 +278,10 @@ internal sealed class CouplingPosteriorSampler : NetworkSampler
     {
         if (native is not null)
         {
-            var bag = conditionBuffers.GetOrAdd(rows, _ => new ConcurrentBag<float[]>());
-            if (!bag.TryTake(out var rowConditions)) rowConditions = new float[rows * C];
-            try
-            {
-                FillConditions(conditions, draws, first, rows, rowConditions);
-                noise.Fill(destination);
-                native.Inverse(destination, rowConditions, rows);
-            }
-            finally
-            {
-                bag.Add(rowConditions);
-            }
+            using var block = native.Rent(rows);
+            FillConditions(conditions, draws, first, rows, block.Conditions);
+            noise.Fill(destination);
+            native.Inverse(destination, block);
             return;
         }
         using var eval = inverse.Rent(rows);

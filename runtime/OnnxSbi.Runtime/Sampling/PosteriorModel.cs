@@ -152,7 +152,9 @@ public sealed class PosteriorModel : IDisposable
                 NetworkFamily.CouplingFlow => new CouplingPosteriorSampler(
                     Function(GraphRoles.Inverse, [("z", d), ("conditions", c)], [("theta", d)]),
                     Function(GraphRoles.Forward, [("theta", d), ("conditions", c)], [("z", d), ("log_det", 0)]),
-                    Native(contents, options, d, c, (subnet, input, output) => Function(GraphRoles.Inverse, [input], [output], subnet)),
+                    options.CouplingInverse == CouplingInverseMode.Native && contents.CouplingPlan is { } plan
+                        ? new NativeCouplingInverse(plan, plan.Subnets.Select(s => Function(GraphRoles.Inverse, [(s.Input, s.InputWidth)], [(s.Output, s.OutputWidth)], s.Model)).ToList(), d, c)
+                        : null,
                     d, c, blocking),
                 _ => throw new BundleFormatException(path, $"unsupported network family {manifest.Family}."),
             };
@@ -163,29 +165,6 @@ public sealed class PosteriorModel : IDisposable
             foreach (var f in created) f.Dispose();
             throw;
         }
-    }
-
-    /// <summary>
-    /// The step-by-step inverse of a coupling bundle whose manifest lists its inverse steps (its subnets
-    /// made by <paramref name="function"/>), or null: no steps listed, or <see cref="RuntimeOptions.CouplingInverse"/>
-    /// asks for the whole graph.
-    /// </summary>
-    private static NativeCouplingInverse? Native(BundleContents contents, RuntimeOptions options, int d, int c,
-        Func<byte[], (string, int), (string, int), OnnxFunction> function)
-    {
-        if (options.CouplingInverse == CouplingInverseMode.Graph) return null;
-        var inverse = Contracts.Onnx.ModelProto.Parser.ParseFrom(contents.Graphs[GraphRoles.Inverse]);
-        var plan = CouplingPlan.From(contents.SourcePath, contents.Manifest, inverse);
-        if (plan is null) return null;
-        var subnets = new List<OnnxFunction>();
-        int k = 0;
-        foreach (var step in plan.Steps)
-        {
-            if (step.KindCase != InverseStep.KindOneofCase.Coupling) continue;
-            var cs = step.Coupling;
-            subnets.Add(function(plan.Subnets[k++], (cs.SubnetInput, cs.KeptWidth + c), (cs.SubnetOutput, cs.TransformedWidth * plan.ParamsPerDim)));
-        }
-        return new NativeCouplingInverse(plan, subnets, d, c);
     }
 
     /// <summary>

@@ -83,16 +83,14 @@ public sealed class NativeCouplingInverseTests
     {
         var contents = BundleReader.Read(ShippedModelsTests.BundlePath(name));
         var plan = CouplingPlan.From(name, contents.Manifest, ModelProto.Parser.ParseFrom(contents.Graphs[GraphRoles.Inverse]))!;
-        int c = contents.Manifest.ConditionDim, d = contents.Manifest.InferenceDim, k = 0;
-        var subnets = plan.Steps.Where(st => st.Coupling is not null).Select(st => new OnnxFunction(
-            new Microsoft.ML.OnnxRuntime.InferenceSession(plan.Subnets[k++]),
-            [(st.Coupling.SubnetInput, st.Coupling.KeptWidth + c)], [(st.Coupling.SubnetOutput, st.Coupling.TransformedWidth * plan.ParamsPerDim)])).ToList();
-        using var native = new NativeCouplingInverse(plan, subnets, d, c);
+        int c = contents.Manifest.ConditionDim, d = contents.Manifest.InferenceDim;
+        using var native = new NativeCouplingInverse(plan, plan.Subnets.Select(s => s.Open(new Microsoft.ML.OnnxRuntime.InferenceSession(s.Model))).ToList(), d, c);
         const int rows = 20;
         var rng = new Random(3);
         var state = Enumerable.Range(0, rows * d).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
-        var conditions = Enumerable.Range(0, rows * c).Select(i => i < rows / 2 * c ? float.NaN : 0.1f).ToArray();
-        native.Inverse(state, conditions, rows);
+        using var block = native.Rent(rows);
+        for (int i = 0; i < rows * c; i++) block.Conditions[i] = i < rows / 2 * c ? float.NaN : 0.1f;
+        native.Inverse(state, block);
         for (int r = 0; r < rows; r++)
         {
             bool finite = state.AsSpan(r * d, d).ToArray().All(float.IsFinite);
@@ -114,8 +112,9 @@ public sealed class NativeCouplingInverseTests
         int couplings = manifest.CouplingFlow.InverseSteps.Count(s => s.Coupling is not null);
         Assert.Equal(8, couplings);
         Assert.Equal(couplings, plan.Subnets.Count);
-        Assert.Equal(47, plan.ParamsPerDim);
-        var subnet = ModelProto.Parser.ParseFrom(plan.Subnets[0]);
+        // Each spline subnet reads [kept half, x] and writes 3K − 1 = 47 raw parameters for its one dimension.
+        Assert.All(plan.Subnets, s => Assert.Equal((3, 47), (s.InputWidth, s.OutputWidth)));
+        var subnet = ModelProto.Parser.ParseFrom(plan.Subnets[0].Model);
         // Three Gemms and two activations: nothing of the spline's arithmetic, no other graph input.
         Assert.Equal(3, subnet.Graph.Node.Count(n => n.OpType == "Gemm"));
         Assert.DoesNotContain(subnet.Graph.Node, n => n.OpType is "Softmax" or "GatherElements" or "Split");

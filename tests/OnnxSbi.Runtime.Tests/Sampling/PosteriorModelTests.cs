@@ -241,7 +241,7 @@ public sealed class PosteriorModelTests : IDisposable
     {
         public override string SamplingRole => "test";
 
-        public override OnnxSbi.Runtime.Sampling.OnnxFunction SamplingFunction => throw new NotSupportedException();
+        public override long NetworkRowsEvaluated => 0;
 
         protected override void SampleBlock(float[] conditions, int draws, long first, int rows, Span<float> destination, OnnxSbi.Runtime.Sampling.NormalGenerator noise, SamplingOptions options, CancellationToken ct)
         {
