@@ -17,7 +17,7 @@ internal static partial class Commands
     private static int Bench(string[] args, CancellationToken ct)
     {
         var a = new CliArgs("bench", args,
-            ["model", "repeats", "threads", "chunk-size", "parallel-blocks", "precision", "coupling-inverse", "large-conditions", "memory-draws", "out", "sweep-chunks", "sweep-steps"], ["sweep", "no-memory"]);
+            ["model", "repeats", "threads", "chunk-size", "parallel-blocks", "precision", "coupling-inverse", "solver-loop", "large-conditions", "memory-draws", "out", "sweep-chunks", "sweep-steps"], ["sweep", "no-memory"]);
         var models = a.GetAll("model");
         if (models.Count == 0) throw new UsageException("'bench': give at least one --model PATH.");
         int repeats = a.Int("repeats", 1, 1000) ?? 7;
@@ -30,6 +30,7 @@ internal static partial class Commands
             ParallelBlocks = a.Int("parallel-blocks", 0, 1024) ?? 0,
             Precision = ParsePrecision(a.Get("precision")),
             CouplingInverse = ParseCouplingInverse(a.Get("coupling-inverse")),
+            SolverLoop = ParseSolverLoop(a.Get("solver-loop")),
         };
         var root = new JsonObject
         {
@@ -143,8 +144,8 @@ internal static partial class Commands
             ["family"] = model.Manifest.Family.ToString(),
             ["sampling"] = model.Manifest.Family switch
             {
-                NetworkFamily.FlowMatching => "rk4, 25 steps",
-                NetworkFamily.ConsistencyModel => "10 consistency steps",
+                NetworkFamily.FlowMatching => model.UsesSolverLoop ? "rk4, 25 steps, one loop graph per block" : "rk4, 25 steps",
+                NetworkFamily.ConsistencyModel => model.UsesSolverLoop ? "10 consistency steps, one loop graph per block" : "10 consistency steps",
                 _ => model.UsesNativeCouplingInverse ? "native inverse pass" : "inverse graph pass",
             },
             ["precision"] = model.Precision == NetworkPrecision.Int8 ? "int8" : "fp32",

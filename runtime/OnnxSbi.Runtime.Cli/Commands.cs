@@ -14,23 +14,23 @@ internal static partial class Commands
         Verbs:
           sample    --model PATH (--condition NAME=V1,V2 … | --conditions-file F.csv) --num-samples N
                     [--seed S] [--method euler|rk4|dopri5|tsit5] [--steps K] [--atol A] [--rtol R]
-                    [--provider cpu|cuda] [--threads T] [--chunk-size R] [--parallel-blocks P] [--precision fp32|int8] [--coupling-inverse native|graph] --out draws.csv|draws.npy
+                    [--provider cpu|cuda] [--threads T] [--chunk-size R] [--parallel-blocks P] [--precision fp32|int8] [--coupling-inverse native|graph] [--solver-loop auto|host|graph] --out draws.csv|draws.npy
           log-prob  --model PATH (--condition NAME=V1,V2 … | --conditions-file F.csv) --theta-file F.csv
                     [--provider cpu|cuda] [--threads T] [--chunk-size R] [--parallel-blocks P] [--precision fp32|int8]
                     --out logprob.csv
           inspect   PATH
           diagnose  --model PATH (--task two_moons | --test-set F.csv) [--datasets N] [--draws S] [--seed S]
                     [--observation I] [--confidence 0.95] [--method M] [--steps K] [--atol A] [--rtol R]
-                    [--provider cpu|cuda] [--threads T] [--chunk-size R] [--parallel-blocks P] [--precision fp32|int8] [--coupling-inverse native|graph] --out-dir DIR
+                    [--provider cpu|cuda] [--threads T] [--chunk-size R] [--parallel-blocks P] [--precision fp32|int8] [--coupling-inverse native|graph] [--solver-loop auto|host|graph] --out-dir DIR
                     SBC ranks with a simultaneous ECDF band, calibration error, coverage, contraction,
                     z-scores, NRMSE, R²; writes diagnostics.json, diagnostics.csv and PNG figures.
                     A test set has columns like theta[0],theta[1],x[0],x[1] (all rows, or the first N).
           c2st      --model PATH [--task two_moons] [--draws N] [--seed S] [--observations K] [--method M] [--steps K]
-                    [--atol A] [--rtol R] [--provider cpu|cuda] [--threads T] [--chunk-size R] [--parallel-blocks P] [--precision fp32|int8] [--coupling-inverse native|graph]
+                    [--atol A] [--rtol R] [--provider cpu|cuda] [--threads T] [--chunk-size R] [--parallel-blocks P] [--precision fp32|int8] [--coupling-inverse native|graph] [--solver-loop auto|host|graph]
                     [--out scores.csv]
                     C2ST against the exact two-moons posterior at x=(0,0) and the first K of the 10 fixed test
                     observations (N model vs N exact draws each), as the two-moons tutorial scores.
-          bench     --model PATH [--model PATH …] [--repeats R] [--threads T] [--chunk-size R] [--parallel-blocks P] [--precision fp32|int8] [--coupling-inverse native|graph]
+          bench     --model PATH [--model PATH …] [--repeats R] [--threads T] [--chunk-size R] [--parallel-blocks P] [--precision fp32|int8] [--coupling-inverse native|graph] [--solver-loop auto|host|graph]
                     [--large-conditions M] [--memory-draws N] [--no-memory] [--sweep [--sweep-chunks 128,512] [--sweep-steps K]]
                     [--out results.json]
                     Latency (median of R) for 1×1000 and 1×3000 draws, throughput for M×1000, network
@@ -39,7 +39,7 @@ internal static partial class Commands
         Run 'onnxsbi VERB --help' for details. README.md documents every flag with an example.
         """;
 
-    private static readonly string[] RuntimeFlags = ["provider", "threads", "chunk-size", "parallel-blocks", "precision", "coupling-inverse"];
+    private static readonly string[] RuntimeFlags = ["provider", "threads", "chunk-size", "parallel-blocks", "precision", "coupling-inverse", "solver-loop"];
 
     public static int Run(string verb, string[] args, CancellationToken ct)
     {
@@ -77,6 +77,18 @@ internal static partial class Commands
             ParallelBlocks = a.Int("parallel-blocks", 0, 1024) ?? 0,
             Precision = ParsePrecision(a.Get("precision")),
             CouplingInverse = ParseCouplingInverse(a.Get("coupling-inverse")),
+            SolverLoop = ParseSolverLoop(a.Get("solver-loop")),
+        };
+    }
+
+    private static SolverLoopMode ParseSolverLoop(string? value)
+    {
+        return (value ?? "auto").ToLowerInvariant() switch
+        {
+            "auto" => SolverLoopMode.Auto,
+            "host" => SolverLoopMode.Host,
+            "graph" => SolverLoopMode.Graph,
+            _ => throw new UsageException($"--solver-loop must be 'auto', 'host' or 'graph'; got '{value}'."),
         };
     }
 
@@ -149,7 +161,7 @@ internal static partial class Commands
 
     private static int LogProb(string[] args)
     {
-        var a = new CliArgs("log-prob", args, ["model", "condition", "conditions-file", "theta-file", "out", .. RuntimeFlags.Where(f => f != "coupling-inverse")], []);
+        var a = new CliArgs("log-prob", args, ["model", "condition", "conditions-file", "theta-file", "out", .. RuntimeFlags.Where(f => f is not ("coupling-inverse" or "solver-loop"))], []);
         string output = a.Require("out");
         // Densities use the forward graph only: no subnets are cut out for a sampling pass that never runs.
         using var model = PosteriorModel.Load(a.Require("model"), ParseRuntime(a) with { CouplingInverse = CouplingInverseMode.Graph });

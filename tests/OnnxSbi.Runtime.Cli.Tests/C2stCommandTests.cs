@@ -84,6 +84,26 @@ public sealed class C2stCommandTests : IDisposable
     }
 
     [Fact]
+    public void Sample_SolverLoopGraphOrHost_GivesTheSameDraws()
+    {
+        double[] Draws(string mode)
+        {
+            string output = Path.Combine(dir, $"loop_{mode}.csv");
+            Assert.Equal(0, Commands.Run("sample", ["--model", ShippedBundle("consistency_model"), "--condition", "x=0.1,-0.2",
+                "--num-samples", "300", "--seed", "5", "--steps", "4", "--solver-loop", mode, "--out", output], CancellationToken.None));
+            return File.ReadAllLines(output).Skip(1).SelectMany(l => l.Split(',').Select(v => double.Parse(v, System.Globalization.CultureInfo.InvariantCulture))).ToArray();
+        }
+        var host = Draws("host");
+        var graph = Draws("graph");
+        Assert.Equal(600, host.Length);
+        // The same noise and network, one op for one op (SolverLoopTests bounds it; measured bit-identical).
+        Assert.All(host.Zip(graph), p => Assert.True(Math.Abs(p.First - p.Second) <= 1e-5, $"{p.First} vs {p.Second}"));
+        var e = Assert.Throws<UsageException>(() => Commands.Run("sample", ["--model", ShippedBundle("consistency_model"), "--condition", "x=0,0",
+            "--num-samples", "10", "--solver-loop", "device", "--out", Path.Combine(dir, "d.csv")], CancellationToken.None));
+        Assert.Contains("--solver-loop must be 'auto', 'host' or 'graph'; got 'device'", e.Message);
+    }
+
+    [Fact]
     public void LogProb_CouplingInverse_IsNotAnOption()
     {
         // Densities never run the sampling pass, so the flag would do nothing there; it is refused, not ignored.

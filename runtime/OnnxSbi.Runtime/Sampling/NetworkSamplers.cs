@@ -104,15 +104,34 @@ internal sealed class FlowMatchingPosteriorSampler : NetworkSampler
     // keeps a many-block request from allocating per block.
     private readonly System.Collections.Concurrent.ConcurrentBag<OdeIntegrator> integrators = new();
 
-    public FlowMatchingPosteriorSampler(OnnxFunction velocity, FlowMatchingDefaults defaults, int d, int c, Blocking blocking) : base(d, c, blocking)
+    // Solver loop graphs per fixed-step method, built on first use (the bundle's default method at load).
+    private readonly Func<IntegratorKind, SolverLoopFunction>? loopFactory;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<IntegratorKind, Lazy<SolverLoopFunction>> loops = new();
+    private readonly bool loopRequired;
+
+    /// <summary>
+    /// Takes ownership of <paramref name="velocity"/> and of the loops <paramref name="loopFactory"/> builds (one per
+    /// fixed-step method; null runs every step from the host). <paramref name="loopRequired"/>: the caller asked for
+    /// <see cref="SolverLoopMode.Graph"/>, so adaptive methods are refused instead of stepped from the host.
+    /// </summary>
+    public FlowMatchingPosteriorSampler(OnnxFunction velocity, FlowMatchingDefaults defaults, int d, int c, Blocking blocking, Func<IntegratorKind, SolverLoopFunction>? loopFactory = null, bool loopRequired = false) : base(d, c, blocking)
     {
         this.velocity = velocity;
         this.defaults = defaults;
+        this.loopFactory = loopFactory;
+        this.loopRequired = loopRequired;
+        if (loopFactory is not null && IntegratorKinds.Parse(defaults.Method) is var kind && ButcherTableau.For(kind).E is null)
+            Loop(kind);
     }
 
     public override string SamplingRole => GraphRoles.Velocity;
 
-    public override long NetworkRowsEvaluated => velocity.RowsEvaluated;
+    public override long NetworkRowsEvaluated => velocity.RowsEvaluated + loops.Values.Where(l => l.IsValueCreated).Sum(l => l.Value.RowsEvaluated);
+
+    /// <summary>True when a fixed-step integration of this sampler runs as one solver loop graph per block.</summary>
+    public bool UsesSolverLoop => loopFactory is not null;
+
+    private SolverLoopFunction Loop(IntegratorKind kind) => loops.GetOrAdd(kind, k => new Lazy<SolverLoopFunction>(() => loopFactory!(k))).Value;
 
     public IntegratorOptions Resolve(SamplingOptions o)
     {
@@ -125,15 +144,29 @@ internal sealed class FlowMatchingPosteriorSampler : NetworkSampler
         var resolved = Resolve(options);
         if (resolved.Steps <= 0) throw new InvalidRequestException($"Steps must be positive; got {resolved.Steps}.");
         if (!(resolved.Atol > 0) || !(resolved.Rtol > 0)) throw new InvalidRequestException($"Tolerances must be positive; got atol={resolved.Atol}, rtol={resolved.Rtol}.");
+        if (loopRequired && resolved.IsAdaptive)
+            throw new InvalidRequestException($"SolverLoop Graph runs fixed-step methods (euler, rk4) only; method '{options.Method ?? defaults.Method}' is adaptive. Choose a fixed-step method, or SolverLoop Auto/Host to step it from the host.");
         return [];
     }
 
     protected override void SampleBlock(float[] conditions, int draws, long first, int rows, Span<float> destination, NormalGenerator noise, SamplingOptions options, CancellationToken ct)
     {
+        var resolved = Resolve(options);
+        if (loopFactory is not null && !resolved.IsAdaptive)
+        {
+            using var block = Loop(resolved.Kind).Rent(rows, resolved.Steps);
+            FillConditions(conditions, draws, first, rows, block.Conditions);
+            noise.Fill(block.State);
+            // The host integrator's grid (OdeIntegrator.IntegrateFixed): t_s = s/S from the step index, t_S = 1 exactly.
+            for (int s = 0; s < resolved.Steps; s++) block.Times[s] = (float)((double)s / resolved.Steps);
+            block.Times[resolved.Steps] = 1f;
+            block.Run(ct);
+            block.Output.AsSpan().CopyTo(destination);
+            return;
+        }
         using var eval = velocity.Rent(rows);
         FillConditions(conditions, draws, first, rows, eval.Inputs[2]);
         noise.Fill(destination);
-        var resolved = Resolve(options);
         if (!integrators.TryTake(out var integrator) || integrator.Options != resolved)
             integrator = new OdeIntegrator(resolved, D);
         try
@@ -146,7 +179,12 @@ internal sealed class FlowMatchingPosteriorSampler : NetworkSampler
         }
     }
 
-    public override void Dispose() => velocity.Dispose();
+    public override void Dispose()
+    {
+        velocity.Dispose();
+        foreach (var loop in loops.Values)
+            if (loop.IsValueCreated) loop.Value.Dispose();
+    }
 
     /// <summary>dθ/dt = v(θ, t, c) through one bound ONNX evaluation; allocation-free.</summary>
     private sealed class VelocityField(OnnxFunction.Evaluation eval) : IOdeSystem
@@ -182,15 +220,22 @@ internal sealed class ConsistencyPosteriorSampler : NetworkSampler
     private readonly OnnxFunction consistency;
     private readonly OnnxSbi.Contracts.Manifest.ConsistencySampler spec;
 
-    public ConsistencyPosteriorSampler(OnnxFunction consistency, OnnxSbi.Contracts.Manifest.ConsistencySampler spec, int d, int c, Blocking blocking) : base(d, c, blocking)
+    private readonly SolverLoopFunction? loop;
+
+    /// <summary>Takes ownership of the functions; <paramref name="loop"/> (null: step from the host) runs all steps of a block in one graph.</summary>
+    public ConsistencyPosteriorSampler(OnnxFunction consistency, OnnxSbi.Contracts.Manifest.ConsistencySampler spec, int d, int c, Blocking blocking, SolverLoopFunction? loop = null) : base(d, c, blocking)
     {
         this.consistency = consistency;
         this.spec = spec;
+        this.loop = loop;
     }
 
     public override string SamplingRole => GraphRoles.Consistency;
 
-    public override long NetworkRowsEvaluated => consistency.RowsEvaluated;
+    public override long NetworkRowsEvaluated => consistency.RowsEvaluated + (loop?.RowsEvaluated ?? 0);
+
+    /// <summary>True when each block's steps run as one solver loop graph.</summary>
+    public bool UsesSolverLoop => loop is not null;
 
     public int Steps(SamplingOptions o) => o.Steps ?? (spec.DefaultSteps > 0 ? spec.DefaultSteps : 10);
 
@@ -221,20 +266,40 @@ internal sealed class ConsistencyPosteriorSampler : NetworkSampler
 
     protected override void SampleBlock(float[] conditions, int draws, long first, int rows, Span<float> destination, NormalGenerator noise, SamplingOptions options, CancellationToken ct)
     {
+        float[] grid = TimeGrid(Steps(options), spec.MaxTime, spec.Eps, spec.Rho > 0 ? spec.Rho : 7);
+        float eps = (float)spec.Eps;
+        if (loop is not null)
+        {
+            // The same noise, drawn in the same order as the host loop below: z, then ξ_1 … ξ_{S−1}.
+            using var block = loop.Rent(rows, grid.Length);
+            FillConditions(conditions, draws, first, rows, block.Conditions);
+            noise.Fill(block.State);
+            TensorPrimitives.Multiply(block.State, grid[0], block.State);
+            grid.CopyTo(block.Times, 0);
+            int size = rows * D;
+            block.NoiseScales[0] = 0f;
+            block.Noise.AsSpan(0, size).Clear();
+            for (int n = 1; n < grid.Length; n++)
+            {
+                block.NoiseScales[n] = NoiseScale(grid[n], eps);
+                noise.Fill(block.Noise.AsSpan(n * size, size));
+            }
+            block.Run(ct);
+            block.Output.AsSpan().CopyTo(destination);
+            return;
+        }
         using var eval = consistency.Rent(rows);
         FillConditions(conditions, draws, first, rows, eval.Inputs[2]);
-        float[] grid = TimeGrid(Steps(options), spec.MaxTime, spec.Eps, spec.Rho > 0 ? spec.Rho : 7);
         var theta = eval.Inputs[0].AsSpan();
         noise.Fill(theta);
         TensorPrimitives.Multiply(theta, grid[0], theta);
-        float eps = (float)spec.Eps;
         for (int n = 0; n < grid.Length; n++)
         {
             ct.ThrowIfCancellationRequested();
             if (n > 0)
             {
                 // θ + √(t_n² − ε²)·ξ, written straight into the bound input from the last output.
-                float scale = MathF.Sqrt(MathF.Max(grid[n] * grid[n] - eps * eps, 0f));
+                float scale = NoiseScale(grid[n], eps);
                 noise.Fill(theta);
                 TensorPrimitives.MultiplyAdd(theta, scale, eval.Outputs[0], theta);
             }
@@ -244,7 +309,13 @@ internal sealed class ConsistencyPosteriorSampler : NetworkSampler
         eval.Outputs[0].AsSpan().CopyTo(destination);
     }
 
-    public override void Dispose() => consistency.Dispose();
+    private static float NoiseScale(float t, float eps) => MathF.Sqrt(MathF.Max(t * t - eps * eps, 0f));
+
+    public override void Dispose()
+    {
+        consistency.Dispose();
+        loop?.Dispose();
+    }
 }
 
 /// <summary>

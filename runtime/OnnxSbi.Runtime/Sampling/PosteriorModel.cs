@@ -87,6 +87,9 @@ public sealed class PosteriorModel : IDisposable
     /// <summary>True when sampling runs a coupling flow's inverse step by step (<see cref="CouplingInverseMode.Native"/> and a bundle that lists its steps).</summary>
     internal bool UsesNativeCouplingInverse => sampler is CouplingPosteriorSampler { Native: not null };
 
+    /// <summary>True when fixed-step integration or consistency sampling runs each block as one solver loop graph.</summary>
+    internal bool UsesSolverLoop => sampler is FlowMatchingPosteriorSampler { UsesSolverLoop: true } or ConsistencyPosteriorSampler { UsesSolverLoop: true };
+
     /// <summary>Whether <see cref="LogProb"/> is available (coupling flows).</summary>
     public bool HasDensity => sampler is CouplingPosteriorSampler;
 
@@ -125,30 +128,52 @@ public sealed class PosteriorModel : IDisposable
         var blocking = new Blocking(chunk, blocks);
         bool spinning = options.AllowSpinning ?? (hints is not null && hints.ChunkSize > 0 && hints.AllowSpinning);
         var provider = options.Provider;
-        var created = new List<OnnxFunction>();
+        var created = new List<IDisposable>();
         try
         {
+            // BundleReader has already parsed and checked every graph, so the rewrites cannot meet a bad one.
+            byte[] Graph(string role, byte[]? model = null)
+                => options.Precision == NetworkPrecision.Int8 ? Int8Quantizer.Quantize(model ?? contents.Graphs[role], Int8Quantizer.WeightRange).Model : model ?? contents.Graphs[role];
             OnnxFunction Function(string role, (string, int)[] inputs, (string, int)[] outputs, byte[]? model = null)
             {
-                // BundleReader has already parsed and checked every graph, so the rewrite cannot meet a bad one.
-                byte[] graph = model ?? contents.Graphs[role];
-                if (options.Precision == NetworkPrecision.Int8) graph = Int8Quantizer.Quantize(graph, Int8Quantizer.WeightRange).Model;
-                var (session, actual) = Sessions.Create(path, graph, provider, options.DeviceId, options.FallbackToCpu, threads, spinning);
+                var (session, actual) = Sessions.Create(path, Graph(role, model), provider, options.DeviceId, options.FallbackToCpu, threads, spinning);
                 provider = actual;
                 var f = new OnnxFunction(session, inputs, outputs);
                 created.Add(f);
                 return f;
             }
             int d = manifest.InferenceDim, c = manifest.ConditionDim;
+            // Decided after the first session: a CUDA request that fell back to the CPU steps from the host.
+            bool UseLoop() => options.SolverLoop == SolverLoopMode.Graph || (options.SolverLoop == SolverLoopMode.Auto && provider == ExecutionProvider.Cuda);
+            SolverLoopFunction Loop(byte[] model, bool consistency, int evaluationsPerStep)
+            {
+                var (session, _) = Sessions.Create(path, model, provider, options.DeviceId, fallbackToCpu: false, threads, spinning);
+                return new SolverLoopFunction(session, d, c, consistency, evaluationsPerStep);
+            }
+            NetworkSampler FlowMatching()
+            {
+                var velocity = Function(GraphRoles.Velocity, [("theta_t", d), ("t", 1), ("conditions", c)], [("velocity", d)]);
+                Func<IntegratorKind, SolverLoopFunction>? loops = UseLoop()
+                    ? kind => Loop(SolverLoopGraph.FixedStep(Graph(GraphRoles.Velocity), ButcherTableau.For(kind), d), consistency: false, ButcherTableau.For(kind).Stages)
+                    : null;
+                return new FlowMatchingPosteriorSampler(velocity, FlowMatchingDefaults.From(manifest.FlowMatching), d, c, blocking, loops, options.SolverLoop == SolverLoopMode.Graph);
+            }
+            NetworkSampler Consistency()
+            {
+                var f = Function(GraphRoles.Consistency, [("theta_t", d), ("t", 1), ("conditions", c)], [("theta", d)]);
+                var spec = manifest.Consistency ?? throw new BundleFormatException(path, "a consistency bundle's manifest has no 'consistency' sampler parameters.");
+                SolverLoopFunction? loop = null;
+                if (UseLoop())
+                {
+                    loop = Loop(SolverLoopGraph.Consistency(Graph(GraphRoles.Consistency), d), consistency: true, 1);
+                    created.Add(loop);
+                }
+                return new ConsistencyPosteriorSampler(f, spec, d, c, blocking, loop);
+            }
             NetworkSampler sampler = manifest.Family switch
             {
-                NetworkFamily.FlowMatching => new FlowMatchingPosteriorSampler(
-                    Function(GraphRoles.Velocity, [("theta_t", d), ("t", 1), ("conditions", c)], [("velocity", d)]),
-                    FlowMatchingDefaults.From(manifest.FlowMatching), d, c, blocking),
-                NetworkFamily.ConsistencyModel => new ConsistencyPosteriorSampler(
-                    Function(GraphRoles.Consistency, [("theta_t", d), ("t", 1), ("conditions", c)], [("theta", d)]),
-                    manifest.Consistency ?? throw new BundleFormatException(path, "a consistency bundle's manifest has no 'consistency' sampler parameters."),
-                    d, c, blocking),
+                NetworkFamily.FlowMatching => FlowMatching(),
+                NetworkFamily.ConsistencyModel => Consistency(),
                 NetworkFamily.CouplingFlow => new CouplingPosteriorSampler(
                     Function(GraphRoles.Inverse, [("z", d), ("conditions", c)], [("theta", d)]),
                     Function(GraphRoles.Forward, [("theta", d), ("conditions", c)], [("z", d), ("log_det", 0)]),

@@ -38,6 +38,27 @@ public enum CouplingInverseMode
     Graph,
 }
 
+/// <summary>Where the step loop of flow matching (fixed-step methods) and of the consistency sampler runs.</summary>
+public enum SolverLoopMode
+{
+    /// <summary><see cref="Graph"/> with the CUDA provider, <see cref="Host"/> on the CPU (default).</summary>
+    Auto,
+
+    /// <summary>
+    /// The runtime steps the solver: one network evaluation per session run, the state in host memory between
+    /// steps. Every method, including the adaptive ones.
+    /// </summary>
+    Host,
+
+    /// <summary>
+    /// All steps of a block in one session run: the bundle's network inlined into an ONNX <c>Loop</c> (once per
+    /// Runge–Kutta stage), so with the CUDA provider the state stays on the device from the first step to the
+    /// last. Fixed-step methods (euler, rk4) and the consistency sampler; asking for an adaptive method is
+    /// refused. Same noise and draws as <see cref="Host"/> to float32 rounding.
+    /// </summary>
+    Graph,
+}
+
 /// <summary>How a loaded model runs. Chosen once, at load time.</summary>
 public sealed record RuntimeOptions
 {
@@ -75,6 +96,9 @@ public sealed record RuntimeOptions
     /// <summary>How a coupling flow samples: step by step with native transforms (default) or through its whole inverse graph.</summary>
     public CouplingInverseMode CouplingInverse { get; init; } = CouplingInverseMode.Native;
 
+    /// <summary>Where flow matching's fixed-step integration and the consistency sampler loop over steps; no effect on coupling flows.</summary>
+    public SolverLoopMode SolverLoop { get; init; } = SolverLoopMode.Auto;
+
     /// <summary>
     /// The most draws (conditions × draws per condition) one call may request. Larger requests are
     /// refused with <see cref="InvalidRequestException"/> before any native call; memory per call is
@@ -91,6 +115,7 @@ public sealed record RuntimeOptions
         if (ParallelBlocks < 0) throw new InvalidRequestException($"ParallelBlocks must not be negative; got {ParallelBlocks}.");
         if (ChunkSize < 0) throw new InvalidRequestException($"ChunkSize must not be negative; got {ChunkSize}.");
         if (!Enum.IsDefined(CouplingInverse)) throw new InvalidRequestException($"CouplingInverse {(int)CouplingInverse} is not a CouplingInverseMode value.");
+        if (!Enum.IsDefined(SolverLoop)) throw new InvalidRequestException($"SolverLoop {(int)SolverLoop} is not a SolverLoopMode value.");
         if (!Enum.IsDefined(Precision)) throw new InvalidRequestException($"Precision {(int)Precision} is not a NetworkPrecision value.");
         if (Precision == NetworkPrecision.Int8 && Provider != ExecutionProvider.Cpu)
             throw new InvalidRequestException($"Precision Int8 runs on the CPU provider only (its quantized matrix product has no {Provider} kernel); use Float32 with {Provider}.");
