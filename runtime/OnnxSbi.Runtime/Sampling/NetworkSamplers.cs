@@ -105,16 +105,16 @@ internal sealed class FlowMatchingPosteriorSampler : NetworkSampler
     private readonly System.Collections.Concurrent.ConcurrentBag<OdeIntegrator> integrators = new();
 
     // Solver loop graphs per fixed-step method, built on first use (the bundle's default method at load).
-    private readonly Func<IntegratorKind, SolverLoopFunction>? loopFactory;
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<IntegratorKind, Lazy<SolverLoopFunction>> loops = new();
+    private readonly Func<IntegratorKind, SolverLoopFunction?>? loopFactory;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<IntegratorKind, Lazy<SolverLoopFunction?>> loops = new();
     private readonly bool loopRequired;
 
     /// <summary>
     /// Takes ownership of <paramref name="velocity"/> and of the loops <paramref name="loopFactory"/> builds (one per
-    /// fixed-step method; null runs every step from the host). <paramref name="loopRequired"/>: the caller asked for
+    /// fixed-step method, or null where it cannot build one; a null factory runs every step from the host). <paramref name="loopRequired"/>: the caller asked for
     /// <see cref="SolverLoopMode.Graph"/>, so adaptive methods are refused instead of stepped from the host.
     /// </summary>
-    public FlowMatchingPosteriorSampler(OnnxFunction velocity, FlowMatchingDefaults defaults, int d, int c, Blocking blocking, Func<IntegratorKind, SolverLoopFunction>? loopFactory = null, bool loopRequired = false) : base(d, c, blocking)
+    public FlowMatchingPosteriorSampler(OnnxFunction velocity, FlowMatchingDefaults defaults, int d, int c, Blocking blocking, Func<IntegratorKind, SolverLoopFunction?>? loopFactory = null, bool loopRequired = false) : base(d, c, blocking)
     {
         this.velocity = velocity;
         this.defaults = defaults;
@@ -126,12 +126,14 @@ internal sealed class FlowMatchingPosteriorSampler : NetworkSampler
 
     public override string SamplingRole => GraphRoles.Velocity;
 
-    public override long NetworkRowsEvaluated => velocity.RowsEvaluated + loops.Values.Where(l => l.IsValueCreated).Sum(l => l.Value.RowsEvaluated);
+    public override long NetworkRowsEvaluated => velocity.RowsEvaluated + Built.Sum(l => l.RowsEvaluated);
 
-    /// <summary>True when a fixed-step integration of this sampler runs as one solver loop graph per block.</summary>
-    public bool UsesSolverLoop => loopFactory is not null;
+    /// <summary>True when fixed-step integration runs as one solver loop graph per block (a loop graph has been built).</summary>
+    public bool UsesSolverLoop => Built.Any();
 
-    private SolverLoopFunction Loop(IntegratorKind kind) => loops.GetOrAdd(kind, k => new Lazy<SolverLoopFunction>(() => loopFactory!(k))).Value;
+    private IEnumerable<SolverLoopFunction> Built => loops.Values.Where(l => l.IsValueCreated && l.Value is not null).Select(l => l.Value!);
+
+    private SolverLoopFunction? Loop(IntegratorKind kind) => loops.GetOrAdd(kind, k => new Lazy<SolverLoopFunction?>(() => loopFactory!(k))).Value;
 
     public IntegratorOptions Resolve(SamplingOptions o)
     {
@@ -152,9 +154,9 @@ internal sealed class FlowMatchingPosteriorSampler : NetworkSampler
     protected override void SampleBlock(float[] conditions, int draws, long first, int rows, Span<float> destination, NormalGenerator noise, SamplingOptions options, CancellationToken ct)
     {
         var resolved = Resolve(options);
-        if (loopFactory is not null && !resolved.IsAdaptive)
+        if (loopFactory is not null && !resolved.IsAdaptive && Loop(resolved.Kind) is { } loop)
         {
-            using var block = Loop(resolved.Kind).Rent(rows, resolved.Steps);
+            using var block = loop.Rent(rows, resolved.Steps);
             FillConditions(conditions, draws, first, rows, block.Conditions);
             noise.Fill(block.State);
             // The host integrator's grid (OdeIntegrator.IntegrateFixed): t_s = s/S from the step index, t_S = 1 exactly.
@@ -182,8 +184,7 @@ internal sealed class FlowMatchingPosteriorSampler : NetworkSampler
     public override void Dispose()
     {
         velocity.Dispose();
-        foreach (var loop in loops.Values)
-            if (loop.IsValueCreated) loop.Value.Dispose();
+        foreach (var loop in Built) loop.Dispose();
     }
 
     /// <summary>dθ/dt = v(θ, t, c) through one bound ONNX evaluation; allocation-free.</summary>

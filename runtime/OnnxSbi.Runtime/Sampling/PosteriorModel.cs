@@ -145,16 +145,24 @@ public sealed class PosteriorModel : IDisposable
             int d = manifest.InferenceDim, c = manifest.ConditionDim;
             // Decided after the first session: a CUDA request that fell back to the CPU steps from the host.
             bool UseLoop() => options.SolverLoop == SolverLoopMode.Graph || (options.SolverLoop == SolverLoopMode.Auto && provider == ExecutionProvider.Cuda);
-            SolverLoopFunction Loop(byte[] model, bool consistency, int evaluationsPerStep)
+            SolverLoopFunction? Loop(Func<byte[]> model, bool consistency, int evaluationsPerStep)
             {
-                var (session, _) = Sessions.Create(path, model, provider, options.DeviceId, fallbackToCpu: false, threads, spinning);
-                return new SolverLoopFunction(session, d, c, consistency, evaluationsPerStep);
+                try
+                {
+                    var (session, _) = Sessions.Create(path, model(), provider, options.DeviceId, fallbackToCpu: false, threads, spinning);
+                    return new SolverLoopFunction(session, d, c, consistency, evaluationsPerStep);
+                }
+                catch (Exception e) when (options.SolverLoop == SolverLoopMode.Auto && e is OnnxSbiException or OnnxRuntimeException or ArgumentException)
+                {
+                    // Auto on a provider that cannot run the loop graph: the host loop does the same work.
+                    return null;
+                }
             }
             NetworkSampler FlowMatching()
             {
                 var velocity = Function(GraphRoles.Velocity, [("theta_t", d), ("t", 1), ("conditions", c)], [("velocity", d)]);
-                Func<IntegratorKind, SolverLoopFunction>? loops = UseLoop()
-                    ? kind => Loop(SolverLoopGraph.FixedStep(Graph(GraphRoles.Velocity), ButcherTableau.For(kind), d), consistency: false, ButcherTableau.For(kind).Stages)
+                Func<IntegratorKind, SolverLoopFunction?>? loops = UseLoop()
+                    ? kind => Loop(() => SolverLoopGraph.FixedStep(Graph(GraphRoles.Velocity), ButcherTableau.For(kind), d), consistency: false, ButcherTableau.For(kind).Stages)
                     : null;
                 return new FlowMatchingPosteriorSampler(velocity, FlowMatchingDefaults.From(manifest.FlowMatching), d, c, blocking, loops, options.SolverLoop == SolverLoopMode.Graph);
             }
@@ -162,12 +170,8 @@ public sealed class PosteriorModel : IDisposable
             {
                 var f = Function(GraphRoles.Consistency, [("theta_t", d), ("t", 1), ("conditions", c)], [("theta", d)]);
                 var spec = manifest.Consistency ?? throw new BundleFormatException(path, "a consistency bundle's manifest has no 'consistency' sampler parameters.");
-                SolverLoopFunction? loop = null;
-                if (UseLoop())
-                {
-                    loop = Loop(SolverLoopGraph.Consistency(Graph(GraphRoles.Consistency), d), consistency: true, 1);
-                    created.Add(loop);
-                }
+                SolverLoopFunction? loop = UseLoop() ? Loop(() => SolverLoopGraph.Consistency(Graph(GraphRoles.Consistency), d), consistency: true, 1) : null;
+                if (loop is not null) created.Add(loop);
                 return new ConsistencyPosteriorSampler(f, spec, d, c, blocking, loop);
             }
             NetworkSampler sampler = manifest.Family switch

@@ -41,7 +41,10 @@ public enum CouplingInverseMode
 /// <summary>Where the step loop of flow matching (fixed-step methods) and of the consistency sampler runs.</summary>
 public enum SolverLoopMode
 {
-    /// <summary><see cref="Graph"/> with the CUDA provider, <see cref="Host"/> on the CPU (default).</summary>
+    /// <summary>
+    /// <see cref="Graph"/> with the CUDA provider — or <see cref="Host"/> if its session cannot be created there —
+    /// and <see cref="Host"/> on the CPU, where both run equally fast (default).
+    /// </summary>
     Auto,
 
     /// <summary>
