@@ -132,8 +132,19 @@ public sealed class PosteriorModel : IDisposable
         try
         {
             // BundleReader has already parsed and checked every graph, so the rewrites cannot meet a bad one.
+            // A role's rewritten graph is kept: the solver loop graph is built from the same one.
+            var quantized = new Dictionary<string, byte[]>(StringComparer.Ordinal);
             byte[] Graph(string role, byte[]? model = null)
-                => options.Precision == NetworkPrecision.Int8 ? Int8Quantizer.Quantize(model ?? contents.Graphs[role], Int8Quantizer.WeightRange).Model : model ?? contents.Graphs[role];
+            {
+                if (options.Precision != NetworkPrecision.Int8) return model ?? contents.Graphs[role];
+                if (model is not null) return Int8Quantizer.Quantize(model, Int8Quantizer.WeightRange).Model;
+                lock (quantized)
+                {
+                    if (!quantized.TryGetValue(role, out var graph))
+                        quantized[role] = graph = Int8Quantizer.Quantize(contents.Graphs[role], Int8Quantizer.WeightRange).Model;
+                    return graph;
+                }
+            }
             OnnxFunction Function(string role, (string, int)[] inputs, (string, int)[] outputs, byte[]? model = null)
             {
                 var (session, actual) = Sessions.Create(path, Graph(role, model), provider, options.DeviceId, options.FallbackToCpu, threads, spinning);
