@@ -96,7 +96,7 @@ internal static class SolverLoopGraph
         main.Initializer.Add(net.Initializer);
         main.Input.Add(FloatInput(InitialState, null, d));
         if (hasConditions) main.Input.Add(net.Input.First(v => v.Name == Conditions));
-        main.Input.Add(FloatInput(Times, "S"));
+        main.Input.Add(FloatInput(Times, consistency ? "S" : "S_plus_1"));
         if (consistency)
         {
             main.Input.Add(FloatInput(NoiseScales, "S"));
