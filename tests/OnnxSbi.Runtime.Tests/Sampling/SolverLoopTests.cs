@@ -75,6 +75,23 @@ public sealed class SolverLoopTests
         Assert.Equal(2 * 10 * 2, auto.Sample(TwoObservations, 10, new SamplingOptions { Method = "dopri5" })["theta"].Length);
     }
 
+    /// <summary>
+    /// A shared model is thread-safe: four threads asking at once for a method whose loop graph is not built yet
+    /// (euler; the bundle's default is rk4) each get the draws a lone caller gets, and the work is counted once per row.
+    /// </summary>
+    [Fact]
+    public void ConcurrentCallers_OfALazilyBuiltLoop_GetTheSameDraws()
+    {
+        using var model = PosteriorModel.Load(ShippedModelsTests.BundlePath("flow_matching"), new RuntimeOptions { SolverLoop = SolverLoopMode.Graph, ChunkSize = 128 });
+        var options = new SamplingOptions { Seed = 11, Method = "euler", Steps = 8 };
+        var results = new double[4][];
+        Parallel.For(0, 4, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i => results[i] = model.Sample(TwoObservations, 300, options)["theta"]);
+        double[] alone = model.Sample(TwoObservations, 300, options)["theta"];
+        foreach (var r in results) Assert.Equal(alone, r);
+        // 5 calls × 600 rows × 8 euler steps × 1 stage.
+        Assert.Equal(5L * 600 * 8, model.NetworkRowsEvaluated);
+    }
+
     [Fact]
     public void Validate_RejectsAnUndefinedMode()
     {
