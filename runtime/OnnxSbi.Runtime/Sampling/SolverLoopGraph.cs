@@ -35,6 +35,9 @@ internal static class SolverLoopGraph
     /// <summary>The final state [N, D].</summary>
     public const string FinalState = "theta_final";
 
+    private const string StepIn = "step_in";
+    private const string StepOut = "step_out";
+
     // The exported networks' tensor names (GraphRoles / PosteriorModel.Load).
     private const string NetworkState = "theta_t";
     private const string NetworkTime = "t";
@@ -49,8 +52,8 @@ internal static class SolverLoopGraph
             throw new ArgumentException($"The '{tableau.Name}' method is adaptive; a solver loop graph runs fixed-step methods only.", nameof(tableau));
         return Build(velocityModel, "velocity", d, consistency: false, (body, network) =>
         {
-            string t = body.Node("Gather", [Times, "iter"]);
-            string next = body.Node("Gather", [Times, body.Node("Add", ["iter", body.Constant(1L)])]);
+            string t = body.Node("Gather", [Times, StepIn]);
+            string next = body.Node("Gather", [Times, StepOut]);
             string h = body.Node("Sub", [next, t]);
             var k = new string[tableau.Stages];
             for (int i = 0; i < tableau.Stages; i++)
@@ -69,9 +72,9 @@ internal static class SolverLoopGraph
     public static byte[] Consistency(byte[] consistencyModel, int d)
         => Build(consistencyModel, "theta", d, consistency: true, (body, network) =>
         {
-            string t = body.Node("Gather", [Times, "iter"]);
-            string scale = body.Node("Gather", [NoiseScales, "iter"]);
-            string xi = body.Node("Gather", [Noise, "iter"]);
+            string t = body.Node("Gather", [Times, StepIn]);
+            string scale = body.Node("Gather", [NoiseScales, StepIn]);
+            string xi = body.Node("Gather", [Noise, StepIn]);
             string input = body.Node("Add", ["theta_in", body.Node("Mul", [xi, scale])]);
             return network(input, t, "s0");
         });
@@ -105,9 +108,12 @@ internal static class SolverLoopGraph
         main.Output.Add(FloatInput(FinalState, null, d));
 
         var outer = new Body(main, "outer/");
-        // [N, 1]: the shape each evaluation's time column is expanded to.
+        // Ones [N, 1], made once per run: each evaluation's time column is t times it, so the body needs no shape
+        // tensor (a shape input is host memory on a device provider).
         string rows = outer.Node("Shape", [InitialState], ("end", 1L));
         string column = outer.Node("Concat", [rows, outer.Constant(new long[] { 1 })], ("axis", 0L));
+        string ones = outer.Node("ConstantOfShape", [column]);
+        main.Node[^1].Attribute.Add(new AttributeProto { Name = "value", Type = AttributeProto.Types.AttributeType.Tensor, T = new TensorProto { DataType = (int)TensorProto.Types.DataType.Float, Dims = { 1 }, FloatData = { 1f } } });
         string count = outer.Node("Shape", [Times]);
         if (!consistency) count = outer.Node("Sub", [count, outer.Constant(new long[] { 1 })]);
         string trips = outer.Node("Squeeze", [count, outer.Constant(new long[] { 0 })]);
@@ -117,10 +123,14 @@ internal static class SolverLoopGraph
         graph.Input.Add(ScalarInput("iter", TensorProto.Types.DataType.Int64));
         graph.Input.Add(ScalarInput("cond_in", TensorProto.Types.DataType.Bool));
         graph.Input.Add(FloatInput("theta_in", null, d));
+        graph.Input.Add(ScalarInput(StepIn, TensorProto.Types.DataType.Int64));
         var body = new Body(graph, "loop/");
+        // The step index is carried by the loop itself (StepIn → StepOut) instead of read from "iter": the iteration
+        // number lives in host memory, and reading it on a device would copy it there every step.
+        graph.Node.Add(new NodeProto { OpType = "Add", Name = "next_step", Input = { StepIn, body.Constant(1L) }, Output = { StepOut } });
         string Network(string state, string time, string prefix)
         {
-            string timeColumn = body.Node("Expand", [time, column]);
+            string timeColumn = body.Node("Mul", [ones, time]);
             var map = new Dictionary<string, string>(StringComparer.Ordinal) { [NetworkState] = state, [NetworkTime] = timeColumn };
             if (hasConditions) map[Conditions] = Conditions;
             string Rename(string name) => name.Length == 0 || weights.Contains(name) ? name : map.TryGetValue(name, out var m) ? m : $"{prefix}/{name}";
@@ -136,11 +146,14 @@ internal static class SolverLoopGraph
         }
         string final = step(body, Network);
         graph.Node.Add(new NodeProto { OpType = "Identity", Name = "state_out", Input = { final }, Output = { "theta_out" } });
-        graph.Node.Add(new NodeProto { OpType = "Identity", Name = "cond_out", Input = { "cond_in" }, Output = { "cond_out" } });
-        graph.Output.Add(ScalarInput("cond_out", TensorProto.Types.DataType.Bool));
+        // The condition passes straight through, so no node computes it: on a device, a computed condition would be
+        // copied back to the host after every step for the loop to read.
+        graph.Output.Add(ScalarInput("cond_in", TensorProto.Types.DataType.Bool));
         graph.Output.Add(FloatInput("theta_out", null, d));
+        graph.Output.Add(ScalarInput(StepOut, TensorProto.Types.DataType.Int64));
 
-        var loop = new NodeProto { OpType = "Loop", Name = "solver_loop", Input = { trips, always, InitialState }, Output = { FinalState } };
+        string firstStep = outer.Constant(0L);
+        var loop = new NodeProto { OpType = "Loop", Name = "solver_loop", Input = { trips, always, InitialState, firstStep }, Output = { FinalState, "steps_done" } };
         loop.Attribute.Add(new AttributeProto { Name = "body", Type = AttributeProto.Types.AttributeType.Graph, G = graph });
         main.Node.Add(loop);
 

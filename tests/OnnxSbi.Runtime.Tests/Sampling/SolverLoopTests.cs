@@ -116,7 +116,7 @@ public sealed class SolverLoopTests
     }
 
     [Fact]
-    public void FixedStepGraph_InlinesTheNetworkOncePerStage_AndRefusesAdaptiveTableaus()
+    public void FixedStepGraph_InlinesTheNetworkOncePerStage_ReadsNoHostValuePerStep_AndRefusesAdaptiveTableaus()
     {
         byte[] velocity = BundleReader.Read(ShippedModelsTests.BundlePath("flow_matching")).Graphs[GraphRoles.Velocity];
         int gemms = ModelProto.Parser.ParseFrom(velocity).Graph.Node.Count(n => n.OpType == "Gemm");
@@ -127,6 +127,12 @@ public sealed class SolverLoopTests
         // The weights are stored once, in the outer graph, and shared by the four stages.
         Assert.Empty(body.Initializer);
         Assert.Equal(ModelProto.Parser.ParseFrom(velocity).Graph.Initializer.Count, loop.Graph.Initializer.Count);
+        // Nothing in the body reads a host-side value each step (what would make a device provider copy or wait per
+        // step): not the iteration number (the step index is loop-carried), the condition passes straight through,
+        // and no node needs a shape tensor.
+        Assert.DoesNotContain(body.Node, n => n.Input.Contains(body.Input[0].Name));
+        Assert.Equal(body.Input[1].Name, body.Output[0].Name);
+        Assert.DoesNotContain(body.Node, n => n.OpType is "Shape" or "Expand" or "Reshape" or "ConstantOfShape");
         var e = Assert.Throws<ArgumentException>(() => SolverLoopGraph.FixedStep(velocity, ButcherTableau.Tsit5, 2));
         Assert.Contains("adaptive", e.Message);
     }
