@@ -23,15 +23,8 @@ internal static partial class Commands
         int repeats = a.Int("repeats", 1, 1000) ?? 7;
         int large = a.Int("large-conditions", 1, 1_000_000) ?? 1000;
         int memoryDraws = a.Int("memory-draws", 1, 50_000_000) ?? 1_000_000;
-        var runtime = new RuntimeOptions
-        {
-            IntraOpThreads = a.Int("threads", 0, 1024) ?? 0,
-            ChunkSize = a.Int("chunk-size", 0, 1 << 24) ?? 0,
-            ParallelBlocks = a.Int("parallel-blocks", 0, 1024) ?? 0,
-            Precision = ParsePrecision(a.Get("precision")),
-            CouplingInverse = ParseCouplingInverse(a.Get("coupling-inverse")),
-            SolverLoop = ParseSolverLoop(a.Get("solver-loop")),
-        };
+        // The runtime flags but --provider (not accepted here: the Gemm ceiling is measured on the CPU).
+        var runtime = ParseRuntime(a);
         var root = new JsonObject
         {
             ["machine"] = Machine(),

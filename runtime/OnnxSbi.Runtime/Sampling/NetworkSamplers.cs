@@ -105,8 +105,8 @@ internal sealed class FlowMatchingPosteriorSampler : NetworkSampler
     private readonly System.Collections.Concurrent.ConcurrentBag<OdeIntegrator> integrators = new();
 
     // Solver loop graphs per fixed-step method, built on first use (the bundle's default method at load).
-    private readonly Func<IntegratorKind, SolverLoopFunction?>? loopFactory;
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<IntegratorKind, Lazy<SolverLoopFunction?>> loops = new();
+    private readonly Func<IntegratorKind, OnnxFunction?>? loopFactory;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<IntegratorKind, Lazy<OnnxFunction?>> loops = new();
     private readonly bool loopRequired;
 
     /// <summary>
@@ -114,7 +114,7 @@ internal sealed class FlowMatchingPosteriorSampler : NetworkSampler
     /// fixed-step method, or null where it cannot build one; a null factory runs every step from the host). <paramref name="loopRequired"/>: the caller asked for
     /// <see cref="SolverLoopMode.Graph"/>, so adaptive methods are refused instead of stepped from the host.
     /// </summary>
-    public FlowMatchingPosteriorSampler(OnnxFunction velocity, FlowMatchingDefaults defaults, int d, int c, Blocking blocking, Func<IntegratorKind, SolverLoopFunction?>? loopFactory = null, bool loopRequired = false) : base(d, c, blocking)
+    public FlowMatchingPosteriorSampler(OnnxFunction velocity, FlowMatchingDefaults defaults, int d, int c, Blocking blocking, Func<IntegratorKind, OnnxFunction?>? loopFactory = null, bool loopRequired = false) : base(d, c, blocking)
     {
         this.velocity = velocity;
         this.defaults = defaults;
@@ -131,9 +131,10 @@ internal sealed class FlowMatchingPosteriorSampler : NetworkSampler
     /// <summary>True when fixed-step integration runs as one solver loop graph per block (a loop graph has been built).</summary>
     public bool UsesSolverLoop => Built.Any();
 
-    private IEnumerable<SolverLoopFunction> Built => loops.Values.Where(l => l.IsValueCreated && l.Value is not null).Select(l => l.Value!);
+    private IEnumerable<OnnxFunction> Built => loops.Values.Where(l => l.IsValueCreated && l.Value is not null).Select(l => l.Value!);
 
-    private SolverLoopFunction? Loop(IntegratorKind kind) => loops.GetOrAdd(kind, k => new Lazy<SolverLoopFunction?>(() => loopFactory!(k))).Value;
+    private OnnxFunction? Loop(IntegratorKind kind)
+        => loops.GetOrAdd(kind, static (k, factory) => new Lazy<OnnxFunction?>(() => factory(k)), loopFactory!).Value;
 
     public IntegratorOptions Resolve(SamplingOptions o)
     {
@@ -157,13 +158,14 @@ internal sealed class FlowMatchingPosteriorSampler : NetworkSampler
         if (loopFactory is not null && !resolved.IsAdaptive && Loop(resolved.Kind) is { } loop)
         {
             using var block = loop.Rent(rows, resolved.Steps);
-            FillConditions(conditions, draws, first, rows, block.Conditions);
-            noise.Fill(block.State);
+            FillConditions(conditions, draws, first, rows, block.Inputs[SolverLoopGraph.ConditionsInput]);
+            noise.Fill(block.Inputs[SolverLoopGraph.StateInput]);
             // The host integrator's grid (OdeIntegrator.IntegrateFixed): t_s = s/S from the step index, t_S = 1 exactly.
-            for (int s = 0; s < resolved.Steps; s++) block.Times[s] = (float)((double)s / resolved.Steps);
-            block.Times[resolved.Steps] = 1f;
+            float[] times = block.Inputs[SolverLoopGraph.TimesInput];
+            for (int s = 0; s < resolved.Steps; s++) times[s] = (float)((double)s / resolved.Steps);
+            times[resolved.Steps] = 1f;
             block.Run(ct);
-            block.Output.AsSpan().CopyTo(destination);
+            block.Outputs[0].AsSpan().CopyTo(destination);
             return;
         }
         using var eval = velocity.Rent(rows);
@@ -221,10 +223,10 @@ internal sealed class ConsistencyPosteriorSampler : NetworkSampler
     private readonly OnnxFunction consistency;
     private readonly OnnxSbi.Contracts.Manifest.ConsistencySampler spec;
 
-    private readonly SolverLoopFunction? loop;
+    private readonly OnnxFunction? loop;
 
     /// <summary>Takes ownership of the functions; <paramref name="loop"/> (null: step from the host) runs all steps of a block in one graph.</summary>
-    public ConsistencyPosteriorSampler(OnnxFunction consistency, OnnxSbi.Contracts.Manifest.ConsistencySampler spec, int d, int c, Blocking blocking, SolverLoopFunction? loop = null) : base(d, c, blocking)
+    public ConsistencyPosteriorSampler(OnnxFunction consistency, OnnxSbi.Contracts.Manifest.ConsistencySampler spec, int d, int c, Blocking blocking, OnnxFunction? loop = null) : base(d, c, blocking)
     {
         this.consistency = consistency;
         this.spec = spec;
@@ -273,20 +275,21 @@ internal sealed class ConsistencyPosteriorSampler : NetworkSampler
         {
             // The same noise, drawn in the same order as the host loop below: z, then ξ_1 … ξ_{S−1}.
             using var block = loop.Rent(rows, grid.Length);
-            FillConditions(conditions, draws, first, rows, block.Conditions);
-            noise.Fill(block.State);
-            TensorPrimitives.Multiply(block.State, grid[0], block.State);
-            grid.CopyTo(block.Times, 0);
+            FillConditions(conditions, draws, first, rows, block.Inputs[SolverLoopGraph.ConditionsInput]);
+            float[] state = block.Inputs[SolverLoopGraph.StateInput], scales = block.Inputs[SolverLoopGraph.NoiseScalesInput], xi = block.Inputs[SolverLoopGraph.NoiseInput];
+            noise.Fill(state);
+            TensorPrimitives.Multiply(state, grid[0], state);
+            grid.CopyTo(block.Inputs[SolverLoopGraph.TimesInput], 0);
             int size = rows * D;
-            block.NoiseScales[0] = 0f;
-            block.Noise.AsSpan(0, size).Clear();
+            scales[0] = 0f;
+            xi.AsSpan(0, size).Clear();
             for (int n = 1; n < grid.Length; n++)
             {
-                block.NoiseScales[n] = NoiseScale(grid[n], eps);
-                noise.Fill(block.Noise.AsSpan(n * size, size));
+                scales[n] = NoiseScale(grid[n], eps);
+                noise.Fill(xi.AsSpan(n * size, size));
             }
             block.Run(ct);
-            block.Output.AsSpan().CopyTo(destination);
+            block.Outputs[0].AsSpan().CopyTo(destination);
             return;
         }
         using var eval = consistency.Rent(rows);
@@ -325,12 +328,17 @@ internal sealed class ConsistencyPosteriorSampler : NetworkSampler
 /// </summary>
 internal sealed class CouplingPosteriorSampler : NetworkSampler
 {
-    private readonly OnnxFunction inverse;
+    private readonly OnnxFunction? inverse;
     private readonly NativeCouplingInverse? native;
 
-    /// <summary>Takes ownership of the functions and of <paramref name="native"/> (null: run the inverse graph).</summary>
-    public CouplingPosteriorSampler(OnnxFunction inverse, OnnxFunction forward, NativeCouplingInverse? native, int d, int c, Blocking blocking) : base(d, c, blocking)
+    /// <summary>
+    /// Takes ownership of the functions and of <paramref name="native"/>. Sampling runs <paramref name="native"/>, or the
+    /// inverse graph <paramref name="inverse"/> when it is null: exactly one of them is given.
+    /// </summary>
+    public CouplingPosteriorSampler(OnnxFunction? inverse, OnnxFunction forward, NativeCouplingInverse? native, int d, int c, Blocking blocking) : base(d, c, blocking)
     {
+        if ((inverse is null) == (native is null))
+            throw new ArgumentException("Give either the inverse graph or the native inverse, not both or neither.", nameof(inverse));
         this.inverse = inverse;
         this.native = native;
         Forward = forward;
@@ -339,7 +347,7 @@ internal sealed class CouplingPosteriorSampler : NetworkSampler
     /// <summary>The step-by-step inverse, or null when sampling runs the inverse graph.</summary>
     public NativeCouplingInverse? Native => native;
 
-    public override long NetworkRowsEvaluated => native?.RowsEvaluated ?? inverse.RowsEvaluated;
+    public override long NetworkRowsEvaluated => native?.RowsEvaluated ?? inverse!.RowsEvaluated;
 
     public override string SamplingRole => GraphRoles.Inverse;
 
@@ -356,7 +364,7 @@ internal sealed class CouplingPosteriorSampler : NetworkSampler
             native.Inverse(destination, block);
             return;
         }
-        using var eval = inverse.Rent(rows);
+        using var eval = inverse!.Rent(rows);
         FillConditions(conditions, draws, first, rows, eval.Inputs[1]);
         noise.Fill(eval.Inputs[0]);
         eval.Run();
@@ -365,7 +373,7 @@ internal sealed class CouplingPosteriorSampler : NetworkSampler
 
     public override void Dispose()
     {
-        inverse.Dispose();
+        inverse?.Dispose();
         Forward.Dispose();
         native?.Dispose();
     }

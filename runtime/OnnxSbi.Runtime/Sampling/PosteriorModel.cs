@@ -156,14 +156,15 @@ public sealed class PosteriorModel : IDisposable
             int d = manifest.InferenceDim, c = manifest.ConditionDim;
             // Decided after the first session: a CUDA request that fell back to the CPU steps from the host.
             bool UseLoop() => options.SolverLoop == SolverLoopMode.Graph || (options.SolverLoop == SolverLoopMode.Auto && provider == ExecutionProvider.Cuda);
-            SolverLoopFunction? Loop(Func<byte[]> model, bool consistency, int evaluationsPerStep)
+            OnnxFunction? Loop(Func<byte[]> model, bool consistency, int evaluationsPerStep)
             {
                 try
                 {
                     var (session, _) = Sessions.Create(path, model(), provider, options.DeviceId, fallbackToCpu: false, threads, spinning);
-                    return new SolverLoopFunction(session, d, c, consistency, evaluationsPerStep);
+                    var (inputs, outputs) = SolverLoopGraph.Ports(d, c, consistency);
+                    return new OnnxFunction(session, inputs, outputs, evaluationsPerStep);
                 }
-                catch (Exception e) when (options.SolverLoop == SolverLoopMode.Auto && e is OnnxSbiException or OnnxRuntimeException or ArgumentException)
+                catch (Exception e) when (options.SolverLoop == SolverLoopMode.Auto && e is OnnxSbiException or OnnxRuntimeException)
                 {
                     // Auto on a provider that cannot run the loop graph: the host loop does the same work.
                     return null;
@@ -172,7 +173,7 @@ public sealed class PosteriorModel : IDisposable
             NetworkSampler FlowMatching()
             {
                 var velocity = Function(GraphRoles.Velocity, [("theta_t", d), ("t", 1), ("conditions", c)], [("velocity", d)]);
-                Func<IntegratorKind, SolverLoopFunction?>? loops = UseLoop()
+                Func<IntegratorKind, OnnxFunction?>? loops = UseLoop()
                     ? kind => Loop(() => SolverLoopGraph.FixedStep(Graph(GraphRoles.Velocity), ButcherTableau.For(kind), d), consistency: false, ButcherTableau.For(kind).Stages)
                     : null;
                 return new FlowMatchingPosteriorSampler(velocity, FlowMatchingDefaults.From(manifest.FlowMatching), d, c, blocking, loops, options.SolverLoop == SolverLoopMode.Graph);
@@ -181,21 +182,26 @@ public sealed class PosteriorModel : IDisposable
             {
                 var f = Function(GraphRoles.Consistency, [("theta_t", d), ("t", 1), ("conditions", c)], [("theta", d)]);
                 var spec = manifest.Consistency ?? throw new BundleFormatException(path, "a consistency bundle's manifest has no 'consistency' sampler parameters.");
-                SolverLoopFunction? loop = UseLoop() ? Loop(() => SolverLoopGraph.Consistency(Graph(GraphRoles.Consistency), d), consistency: true, 1) : null;
+                OnnxFunction? loop = UseLoop() ? Loop(() => SolverLoopGraph.Consistency(Graph(GraphRoles.Consistency), d), consistency: true, 1) : null;
                 if (loop is not null) created.Add(loop);
                 return new ConsistencyPosteriorSampler(f, spec, d, c, blocking, loop);
+            }
+            NetworkSampler Coupling()
+            {
+                var forward = Function(GraphRoles.Forward, [("theta", d), ("conditions", c)], [("z", d), ("log_det", 0)]);
+                // The whole inverse graph gets a session only when sampling runs it.
+                if (options.CouplingInverse == CouplingInverseMode.Native && contents.CouplingPlan is { } plan)
+                {
+                    var subnets = plan.Subnets.Select(s => Function(GraphRoles.Inverse, [(s.Input, s.InputWidth)], [(s.Output, s.OutputWidth)], s.Model)).ToList();
+                    return new CouplingPosteriorSampler(null, forward, new NativeCouplingInverse(plan, subnets, d, c), d, c, blocking);
+                }
+                return new CouplingPosteriorSampler(Function(GraphRoles.Inverse, [("z", d), ("conditions", c)], [("theta", d)]), forward, null, d, c, blocking);
             }
             NetworkSampler sampler = manifest.Family switch
             {
                 NetworkFamily.FlowMatching => FlowMatching(),
                 NetworkFamily.ConsistencyModel => Consistency(),
-                NetworkFamily.CouplingFlow => new CouplingPosteriorSampler(
-                    Function(GraphRoles.Inverse, [("z", d), ("conditions", c)], [("theta", d)]),
-                    Function(GraphRoles.Forward, [("theta", d), ("conditions", c)], [("z", d), ("log_det", 0)]),
-                    options.CouplingInverse == CouplingInverseMode.Native && contents.CouplingPlan is { } plan
-                        ? new NativeCouplingInverse(plan, plan.Subnets.Select(s => Function(GraphRoles.Inverse, [(s.Input, s.InputWidth)], [(s.Output, s.OutputWidth)], s.Model)).ToList(), d, c)
-                        : null,
-                    d, c, blocking),
+                NetworkFamily.CouplingFlow => Coupling(),
                 _ => throw new BundleFormatException(path, $"unsupported network family {manifest.Family}."),
             };
             return new PosteriorModel(path, manifest, adapter, sampler, provider, options.MaxDrawsPerCall, threads, spinning, options.Precision);

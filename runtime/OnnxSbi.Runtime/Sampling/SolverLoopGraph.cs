@@ -1,5 +1,6 @@
 using Google.Protobuf;
 using OnnxSbi.Contracts.Onnx;
+using OnnxSbi.Runtime.Bundles;
 
 namespace OnnxSbi.Runtime.Sampling;
 
@@ -20,9 +21,6 @@ internal static class SolverLoopGraph
     /// <summary>Initial state [N, D] (noise for flow matching, T·z for the consistency sampler).</summary>
     public const string InitialState = "theta_0";
 
-    /// <summary>The network's condition input [N, C], passed to every evaluation unchanged.</summary>
-    public const string Conditions = "conditions";
-
     /// <summary>Step times: flow matching, the S + 1 grid points t_0 … t_S; consistency, the S times τ_0 … τ_{S−1}.</summary>
     public const string Times = "times";
 
@@ -38,9 +36,24 @@ internal static class SolverLoopGraph
     private const string StepIn = "step_in";
     private const string StepOut = "step_out";
 
-    // The exported networks' tensor names (GraphRoles / PosteriorModel.Load).
-    private const string NetworkState = "theta_t";
-    private const string NetworkTime = "t";
+    /// <summary>
+    /// The loop model's inputs in binding order — initial state, conditions (GraphRoles.Conditions, passed to every
+    /// evaluation unchanged), times and, for the consistency loop, noise scales and noise — and its output.
+    /// </summary>
+    public static (OnnxPort[] Inputs, OnnxPort[] Outputs) Ports(int d, int c, bool consistency)
+    {
+        OnnxPort[] inputs =
+        [
+            OnnxPort.PerRow(InitialState, d),
+            OnnxPort.PerRow(GraphRoles.Conditions, c),
+            new(Times, (_, steps) => [consistency ? steps : steps + 1]),
+            .. consistency ? [new OnnxPort(NoiseScales, (_, steps) => [steps]), new OnnxPort(Noise, (rows, steps) => [steps, rows, d])] : Array.Empty<OnnxPort>(),
+        ];
+        return (inputs, [OnnxPort.PerRow(FinalState, d)]);
+    }
+
+    /// <summary>Indices into <see cref="OnnxFunction.Evaluation.Inputs"/> of a loop's evaluation (see <see cref="Ports"/>).</summary>
+    public const int StateInput = 0, ConditionsInput = 1, TimesInput = 2, NoiseScalesInput = 3, NoiseInput = 4;
 
     /// <summary>
     /// The loop θ_{s+1} = θ_s + h_s·Σ_i b_i·k_i, k_i = v(θ_s + h_s·Σ_j a_ij·k_j, t_s + c_i·h_s, c), h_s = t_{s+1} − t_s,
@@ -50,7 +63,7 @@ internal static class SolverLoopGraph
     {
         if (tableau.E is not null)
             throw new ArgumentException($"The '{tableau.Name}' method is adaptive; a solver loop graph runs fixed-step methods only.", nameof(tableau));
-        return Build(velocityModel, "velocity", d, consistency: false, (body, network) =>
+        return Build(velocityModel, GraphRoles.VelocityOutput, d, consistency: false, (body, network) =>
         {
             string t = body.Node("Gather", [Times, StepIn]);
             string next = body.Node("Gather", [Times, StepOut]);
@@ -70,7 +83,7 @@ internal static class SolverLoopGraph
     /// function graph <paramref name="consistencyModel"/> (output "theta"); σ_0 = 0.
     /// </summary>
     public static byte[] Consistency(byte[] consistencyModel, int d)
-        => Build(consistencyModel, "theta", d, consistency: true, (body, network) =>
+        => Build(consistencyModel, GraphRoles.Theta, d, consistency: true, (body, network) =>
         {
             string t = body.Node("Gather", [Times, StepIn]);
             string scale = body.Node("Gather", [NoiseScales, StepIn]);
@@ -83,22 +96,19 @@ internal static class SolverLoopGraph
     /// The loop model around <paramref name="networkModel"/> (its output <paramref name="networkOutput"/>, state width
     /// <paramref name="d"/>; the <paramref name="consistency"/> loop has the noise inputs). <paramref name="step"/> writes one
     /// step into the body from the state "theta_in", given a function that inlines the network on (state, scalar time,
-    /// name prefix) and returns its output; it returns the new state.
+    /// name prefix) and returns its output; it returns the new state. The network has the inputs and output of its
+    /// role (GraphRoles; checked by the bundle reader).
     /// </summary>
     private static byte[] Build(byte[] networkModel, string networkOutput, int d, bool consistency, Func<Body, Func<string, string, string, string>, string> step)
     {
         var source = ModelProto.Parser.ParseFrom(networkModel);
         var net = source.Graph;
         var weights = new HashSet<string>(net.Initializer.Select(i => i.Name), StringComparer.Ordinal);
-        var networkInputs = net.Input.Where(v => !weights.Contains(v.Name)).Select(v => v.Name).ToHashSet(StringComparer.Ordinal);
-        if (!networkInputs.Contains(NetworkState) || !networkInputs.Contains(NetworkTime) || !net.Output.Any(o => o.Name == networkOutput))
-            throw new ArgumentException($"The network graph must have inputs '{NetworkState}' and '{NetworkTime}' and output '{networkOutput}'.", nameof(networkModel));
-        bool hasConditions = networkInputs.Contains(Conditions);
 
         var main = new GraphProto { Name = consistency ? "consistency_loop" : "ode_loop" };
         main.Initializer.Add(net.Initializer);
         main.Input.Add(FloatInput(InitialState, null, d));
-        if (hasConditions) main.Input.Add(net.Input.First(v => v.Name == Conditions));
+        main.Input.Add(net.Input.First(v => v.Name == GraphRoles.Conditions));
         main.Input.Add(FloatInput(Times, consistency ? "S" : "S_plus_1"));
         if (consistency)
         {
@@ -112,8 +122,7 @@ internal static class SolverLoopGraph
         // tensor (a shape input is host memory on a device provider).
         string rows = outer.Node("Shape", [InitialState], ("end", 1L));
         string column = outer.Node("Concat", [rows, outer.Constant(new long[] { 1 })], ("axis", 0L));
-        string ones = outer.Node("ConstantOfShape", [column]);
-        main.Node[^1].Attribute.Add(new AttributeProto { Name = "value", Type = AttributeProto.Types.AttributeType.Tensor, T = new TensorProto { DataType = (int)TensorProto.Types.DataType.Float, Dims = { 1 }, FloatData = { 1f } } });
+        string ones = outer.Node("Expand", [outer.Constant(1f), column]);
         string count = outer.Node("Shape", [Times]);
         if (!consistency) count = outer.Node("Sub", [count, outer.Constant(new long[] { 1 })]);
         string trips = outer.Node("Squeeze", [count, outer.Constant(new long[] { 0 })]);
@@ -131,8 +140,7 @@ internal static class SolverLoopGraph
         string Network(string state, string time, string prefix)
         {
             string timeColumn = body.Node("Mul", [ones, time]);
-            var map = new Dictionary<string, string>(StringComparer.Ordinal) { [NetworkState] = state, [NetworkTime] = timeColumn };
-            if (hasConditions) map[Conditions] = Conditions;
+            var map = new Dictionary<string, string>(StringComparer.Ordinal) { [GraphRoles.ThetaT] = state, [GraphRoles.Time] = timeColumn, [GraphRoles.Conditions] = GraphRoles.Conditions };
             string Rename(string name) => name.Length == 0 || weights.Contains(name) ? name : map.TryGetValue(name, out var m) ? m : $"{prefix}/{name}";
             foreach (var node in net.Node)
             {
