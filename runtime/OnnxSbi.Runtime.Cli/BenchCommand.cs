@@ -110,10 +110,12 @@ internal static partial class Commands
         using var model = PosteriorModel.Load(path, runtime);
         var contents = BundleReader.Read(path);
         // The native coupling inverse runs only the subnets as matrix products (the spline's cumulative-sum
-        // MatMuls of the whole graph become additions), so its FLOPs and ceiling are the subnets'.
+        // MatMuls of the whole graph become additions), so its FLOPs and ceiling are the subnets'. The shapes
+        // are those of the graph the sessions run: residual blocks as two w-wide Gemms, no Split (the same FLOPs
+        // as the exported 2w-wide Gemm, and a ceiling without the Split's copy).
         var products = model.UsesNativeCouplingInverse
-            ? contents.CouplingPlan!.Subnets.SelectMany(s => BenchGraphs.Products(s.Model)).ToList()
-            : BenchGraphs.Products(contents.Graphs[model.SamplingRole]);
+            ? contents.CouplingPlan!.Subnets.SelectMany(s => BenchGraphs.Products(PosteriorModel.Prepare(s.Model, NetworkPrecision.Float32))).ToList()
+            : BenchGraphs.Products(PosteriorModel.Prepare(contents.Graphs[model.SamplingRole], NetworkPrecision.Float32));
         long flopsPerRow = products.Sum(p => p.FlopsPerRow);
         var lat1k = Time(model, 1, 1000, repeats, ct);
         var lat3k = Time(model, 1, 3000, repeats, ct);

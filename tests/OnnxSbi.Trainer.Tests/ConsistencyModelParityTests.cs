@@ -1,4 +1,6 @@
+using Google.Protobuf;
 using OnnxSbi.Contracts.Onnx;
+using OnnxSbi.Runtime;
 using OnnxSbi.Trainer.Networks;
 using static TorchSharp.torch;
 
@@ -41,6 +43,9 @@ public class ConsistencyModelParityTests
         double scale = Export(expected).Max(v => Math.Abs(v));
         Assert.True(diff <= 1e-4, $"max abs diff {diff} at {point} (max |f| = {scale})");
         Assert.InRange(scale, 0.05, 100);
+        // The graph the runtime's sessions run (residual mish blocks rewritten at load, docs/DESIGN.md), same bound.
+        double diffPrepared = OrtEval.MaxAbsDiff(Export(expected), RunGraph(net, thetaT, t, c, prepared: true));
+        Assert.True(diffPrepared <= 1e-4, $"rewritten graph: max abs diff {diffPrepared} at {point}");
     }
 
     [Fact]
@@ -95,9 +100,10 @@ public class ConsistencyModelParityTests
         return net;
     }
 
-    private static float[] RunGraph(ConsistencyModel net, Tensor thetaT, Tensor t, Tensor c)
+    private static float[] RunGraph(ConsistencyModel net, Tensor thetaT, Tensor t, Tensor c, bool prepared = false)
     {
         var graph = net.ExportGraphs(Info)["consistency"];
+        if (prepared) graph = ModelProto.Parser.ParseFrom(PosteriorModel.Prepare(graph.ToByteArray(), NetworkPrecision.Float32));
         long n = thetaT.shape[0];
         return OrtEval.Run(graph,
             ("theta_t", Export(thetaT), [n, D]), ("t", Export(t), [n, 1]), ("conditions", Export(c), [n, C]))["theta"];

@@ -1,4 +1,6 @@
+using Google.Protobuf;
 using OnnxSbi.Contracts.Onnx;
+using OnnxSbi.Runtime;
 using OnnxSbi.Trainer.Networks;
 using static TorchSharp.torch;
 
@@ -33,6 +35,14 @@ public class FlowMatchingParityTests
         // algebraically equal sigmoid form): differences of a few ulps per layer, far below 1e-4.
         double diff = OrtEval.MaxAbsDiff(Export(expected), got);
         Assert.True(diff <= 1e-4, $"max abs diff {diff}; torch[0..4]={string.Join(",", Export(expected).Take(4))} ort[0..4]={string.Join(",", got.Take(4))}");
+
+        // The graph the runtime's sessions run: residual mish blocks rewritten at load (docs/DESIGN.md), same bound.
+        var prepared = ModelProto.Parser.ParseFrom(PosteriorModel.Prepare(graph.ToByteArray(), NetworkPrecision.Float32));
+        Assert.Equal(activation == Activation.Mish, prepared.Graph.Node.Count < graph.Graph.Node.Count);
+        var gotPrepared = OrtEval.Run(prepared,
+            ("theta_t", Export(thetaT), [n, 2]), ("t", Export(t), [n, 1]), ("conditions", Export(c), [n, 2]))["velocity"];
+        double diffPrepared = OrtEval.MaxAbsDiff(Export(expected), gotPrepared);
+        Assert.True(diffPrepared <= 1e-4, $"rewritten graph: max abs diff {diffPrepared}");
     }
 
     private static float[] Export(Tensor t) => t.detach().contiguous().data<float>().ToArray();

@@ -100,7 +100,7 @@ internal static class Int8Quantizer
     /// A plain Gemm (alpha = beta = 1, A not transposed) whose B is a float initializer: its weights as a
     /// flat array, K (inputs) and N (outputs).
     /// </summary>
-    private static bool TryReadGemm(NodeProto node, Dictionary<string, TensorProto> initializers, out float[] w, out long k, out long n, out bool transB)
+    internal static bool TryReadGemm(NodeProto node, Dictionary<string, TensorProto> initializers, out float[] w, out long k, out long n, out bool transB)
     {
         w = []; k = n = 0; transB = false;
         if (node.OpType != "Gemm" || node.Domain.Length > 0 || node.Input.Count < 2) return false;

@@ -29,17 +29,18 @@ public sealed class PosteriorModel : IDisposable
     private readonly long maxDraws;
 
     /// <summary>Rows per evaluation when neither the options nor the bundle say (measured, see Load).</summary>
-    internal static int DefaultChunkSize(NetworkFamily family) => family == NetworkFamily.CouplingFlow ? 512 : 1024;
+    internal const int DefaultChunkSize = 512;
 
     /// <summary>Cores used when neither the options nor the bundle say (measured, see Load): one per core, at most two.</summary>
     internal static int DefaultCores => Math.Clamp(Environment.ProcessorCount, 1, 2);
 
     /// <summary>
-    /// Default (intra-op threads, parallel blocks) of a family: the MLP families spread one block over the cores,
-    /// the coupling flows run one single-threaded block per core.
+    /// The graph a session runs for <paramref name="precision"/>: the residual blocks rewritten into fewer
+    /// kernels (float: with the projection combined; int8: separate, then quantized).
     /// </summary>
-    internal static (int Threads, int Blocks) DefaultThreading(NetworkFamily family)
-        => family == NetworkFamily.CouplingFlow ? (1, DefaultCores) : (DefaultCores, 1);
+    internal static byte[] Prepare(byte[] graph, NetworkPrecision precision) => precision == NetworkPrecision.Int8
+        ? Int8Quantizer.Quantize(ResidualBlockRewrite.Apply(graph, combineProjection: false).Model, Int8Quantizer.WeightRange).Model
+        : ResidualBlockRewrite.Apply(graph, combineProjection: true).Model;
 
     private PosteriorModel(string path, BundleManifest manifest, Adapter adapter, NetworkSampler sampler, ExecutionProvider provider, long maxDraws, int threads, bool spinning, NetworkPrecision precision)
     {
@@ -111,20 +112,18 @@ public sealed class PosteriorModel : IDisposable
             throw new BundleFormatException(path, $"the manifest's adapter is invalid: {e.Message}", e);
         }
         var hints = manifest.RuntimeHints;
-        // Defaults measured on the 2-core machine (docs/BENCHMARKS.md, `onnxsbi bench --sweep`), idle and
-        // under load: two intra-op threads without spinning are 1.2-1.7x faster than one when the cores are
-        // free and within 0-13% of one under load (spinning workers, by contrast, fight other processes for
-        // the cores); the MLP families are fastest at about 1,024 rows per evaluation (activations stay in
-        // cache). The coupling flows' graphs are hundreds of small nodes that two intra-op threads speed up
-        // by 1.1-1.2x only; blocks of 512 rows, one single-threaded block per core, were 1.7-1.8x faster
-        // than one 4,096-row block on two threads for 1x1,000, 1x3,000 and 300x1,000 draws.
-        var (defaultThreads, defaultBlocks) = DefaultThreading(manifest.Family);
-        int chunk = options.ChunkSize > 0 ? options.ChunkSize : hints?.ChunkSize > 0 ? hints.ChunkSize : DefaultChunkSize(manifest.Family);
+        // Defaults measured on the 2-core machine (docs/BENCHMARKS.md, `onnxsbi bench`), every family alike:
+        // 512-row blocks, one single-threaded block per core, no spinning. Intra-op threads split a graph's
+        // elementwise kernels badly (a residual block's eight passes over [rows, 256] took as long on two threads as
+        // on one); two blocks side by side keep both cores busy in every kernel. Against one 1,024-row block on two
+        // threads this was 1.1-1.3x faster for flow matching and the consistency model (fp32 and int8) and 1.7-1.8x
+        // for the coupling flows (against one 4,096-row block). Spinning workers fight other processes for the cores.
+        int chunk = options.ChunkSize > 0 ? options.ChunkSize : hints?.ChunkSize > 0 ? hints.ChunkSize : DefaultChunkSize;
         int? chosenThreads = options.IntraOpThreads > 0 ? options.IntraOpThreads : hints?.IntraOpThreads > 0 ? hints.IntraOpThreads : null;
-        int threads = chosenThreads ?? defaultThreads;
+        int threads = chosenThreads ?? 1;
         // Threads chosen by the caller or the bundle without a block count keep blocks sequential: the
         // two settings share the same cores.
-        int blocks = options.ParallelBlocks > 0 ? options.ParallelBlocks : hints?.ParallelBlocks > 0 ? hints.ParallelBlocks : chosenThreads is null ? defaultBlocks : 1;
+        int blocks = options.ParallelBlocks > 0 ? options.ParallelBlocks : hints?.ParallelBlocks > 0 ? hints.ParallelBlocks : chosenThreads is null ? DefaultCores : 1;
         var blocking = new Blocking(chunk, blocks);
         bool spinning = options.AllowSpinning ?? (hints is not null && hints.ChunkSize > 0 && hints.AllowSpinning);
         var provider = options.Provider;
@@ -133,15 +132,13 @@ public sealed class PosteriorModel : IDisposable
         {
             // BundleReader has already parsed and checked every graph, so the rewrites cannot meet a bad one.
             // A role's rewritten graph is kept: the solver loop graph is built from the same one.
-            var quantized = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+            var rewritten = new Dictionary<string, byte[]>(StringComparer.Ordinal);
             byte[] Graph(string role, byte[]? model = null)
             {
-                if (options.Precision != NetworkPrecision.Int8) return model ?? contents.Graphs[role];
-                if (model is not null) return Int8Quantizer.Quantize(model, Int8Quantizer.WeightRange).Model;
-                lock (quantized)
+                if (model is not null) return Prepare(model, options.Precision);
+                lock (rewritten)
                 {
-                    if (!quantized.TryGetValue(role, out var graph))
-                        quantized[role] = graph = Int8Quantizer.Quantize(contents.Graphs[role], Int8Quantizer.WeightRange).Model;
+                    if (!rewritten.TryGetValue(role, out var graph)) rewritten[role] = graph = Prepare(contents.Graphs[role], options.Precision);
                     return graph;
                 }
             }

@@ -77,22 +77,22 @@ public sealed record RuntimeOptions
     /// <summary>Arithmetic of the hidden layers; float32 by default.</summary>
     public NetworkPrecision Precision { get; init; } = NetworkPrecision.Float32;
 
-    /// <summary>ONNX Runtime intra-op threads; 0 takes the bundle's recorded hint, else one per core, at most 2, for flow matching and consistency models and 1 for coupling flows, which run <see cref="ParallelBlocks"/> instead (measured, docs/BENCHMARKS.md). Set 1 when many models sample concurrently.</summary>
+    /// <summary>ONNX Runtime intra-op threads; 0 takes the bundle's recorded hint, else 1: the cores run <see cref="ParallelBlocks"/> instead (measured, docs/BENCHMARKS.md). Set 1 when many models sample concurrently.</summary>
     public int IntraOpThreads { get; init; }
 
     /// <summary>Let ONNX Runtime's worker threads spin between operators; null takes the bundle's hint, else off (docs/BENCHMARKS.md).</summary>
     public bool? AllowSpinning { get; init; }
 
-    /// <summary>Rows per network evaluation; larger requests are processed in chunks of this size. 0 takes the bundle's hint, else 1,024 for flow matching and consistency models and 512 for coupling flows (measured, docs/BENCHMARKS.md). Draws depend on it: each block has its own noise stream.</summary>
+    /// <summary>Rows per network evaluation; larger requests are processed in chunks of this size. 0 takes the bundle's hint, else 512 (measured, docs/BENCHMARKS.md). Draws depend on it: each block has its own noise stream.</summary>
     public int ChunkSize { get; init; }
 
     /// <summary>
     /// Blocks of <see cref="ChunkSize"/> rows evaluated at once, each on its own thread (1: one after
-    /// another). 0 takes the bundle's hint, else one per core (at most 2) for coupling flows when
+    /// another). 0 takes the bundle's hint, else one per core (at most 2) when
     /// <see cref="IntraOpThreads"/> is not set, and 1 otherwise. Draws do not depend on it. Several blocks on
-    /// single-threaded evaluations scale better than one block on several intra-op threads when a graph is
-    /// many small nodes (the coupling flows): set <see cref="IntraOpThreads"/> to 1 and this to the core
-    /// count, with a chunk size that splits the request into at least that many blocks (docs/BENCHMARKS.md).
+    /// single-threaded evaluations scale better than one block on several intra-op threads, whose elementwise
+    /// kernels split badly: with <see cref="IntraOpThreads"/> 1 and this the core count, use a chunk size that
+    /// splits the request into at least that many blocks (docs/BENCHMARKS.md).
     /// </summary>
     public int ParallelBlocks { get; init; }
 

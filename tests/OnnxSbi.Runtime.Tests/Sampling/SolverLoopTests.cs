@@ -28,9 +28,11 @@ public sealed class SolverLoopTests
     /// once, the graph in float32 (a rounding per term), so flow matching agrees to float32 rounding carried
     /// through 25–40 steps — measured on these 2,000 values: 99th percentile 6e−8, maximum 8.9e−6 (rk4) and
     /// 2.7e−6 (euler). In int8 the per-call activation quantization turns such ulps into a flipped rounding now
-    /// and then: 99th percentile 1.2e−3, maximum 4.3e−3. The consistency loop does the host's arithmetic op for op
-    /// and was bit-identical. Bounds: float32 99th percentile 1e−6 and maximum 1e−4; int8 1e−2 and 5e−2; a wrong
-    /// Butcher weight, time or noise scale moves most draws by more than 1e−2.
+    /// and then, a velocity change of one quantization step that a trajectory can amplify: the 99th percentile is
+    /// stable (1.1e−3 to 1.7e−3 over block sizes 256, 512 and 1,024), the maximum is not — a single draw's, 4e−3,
+    /// 8.3e−2 and 1.8e−2 for those block sizes. The consistency loop does the host's arithmetic op for op and was
+    /// bit-identical. Bounds: float32 99th percentile 1e−6 and maximum 1e−4; int8 1e−2 and 0.25 (three times the
+    /// largest maximum measured); a wrong Butcher weight, time or noise scale moves most draws by more than 1e−2.
     /// </summary>
     [Theory]
     [MemberData(nameof(Cases))]
@@ -47,7 +49,7 @@ public sealed class SolverLoopTests
         Assert.Equal(host.NetworkRowsEvaluated, loop.NetworkRowsEvaluated);
         var diffs = a.Zip(b, (u, v) => Math.Abs(u - v)).Order().ToArray();
         double p99 = diffs[(int)(0.99 * diffs.Length)], max = diffs[^1];
-        var (p99Bound, maxBound) = precision == NetworkPrecision.Float32 ? (1e-6, 1e-4) : (1e-2, 5e-2);
+        var (p99Bound, maxBound) = precision == NetworkPrecision.Float32 ? (1e-6, 1e-4) : (1e-2, 0.25);
         Assert.True(p99 <= p99Bound && max <= maxBound,
             $"{name} ({precision}, {method ?? "default"} {steps}): |loop − host| 99th percentile {p99:G3} (bound {p99Bound:G0}), max {max:G3} (bound {maxBound:G0})");
     }

@@ -1,0 +1,179 @@
+using System.Runtime.InteropServices;
+using Google.Protobuf;
+using OnnxSbi.Contracts.Onnx;
+
+namespace OnnxSbi.Runtime.Sampling;
+
+/// <summary>
+/// Rewrites, at load, the residual mish blocks the trainer exports into fewer ONNX Runtime kernels with the
+/// same function. An exported block is
+/// <code>
+/// [x | p] = Split(Gemm(h, W, b))                       W = [W_d; W_p], b = [b_d; b_p] (one 2w-wide product)
+/// q = Sigmoid(Neg(x));  h' = p + x · (1 − q²) / (1 + q²)   mish(x) = x · tanh(softplus(x))
+/// </code>
+/// eight elementwise kernels around one Gemm, each a full pass over a [rows, w] tensor. With u = −x (the
+/// dense half's weights and bias negated) and q = σ(u), mish(x) = u (q² − 1)/(1 + q²) = u − u / s, where
+/// s = (1 + q²)/2 is one <c>HardSigmoid</c> (α = β = ½; q² ∈ [0, 1] never reaches its clip). The block becomes
+/// <code>
+/// u = Gemm(h, −W_d, −b_d);  q = Sigmoid(u);  v = Div(u, HardSigmoid(Mul(q, q)))
+/// h' = Sub(Gemm(h, W_p − W_d, b_p − b_d), v)            (combined projection: P + u − v)
+/// h' = Add(Gemm(h, W_p, b_p), Sub(u, v))                (separate projection)
+/// </code>
+/// two Gemms of width w (no Split copy) and four or five elementwise kernels. The combined form folds u into
+/// the projection's weights, which is exact algebra in float; it is not used for int8, where W_p − W_d and W_d
+/// would be quantized separately and u would no longer cancel (measured: relative RMS error of the velocity
+/// 3.5% against 2.25% for the separate form, which quantizes exactly the weights the exported graph had).
+/// </summary>
+/// <remarks>
+/// Only the exact node pattern of the exporter (ResidualMlp.Emit with mish) is rewritten: every value inside
+/// a block must have the consumers the pattern says and none may be a graph output; anything else is left
+/// untouched, so graphs from other exporters run as they are.
+/// </remarks>
+internal static class ResidualBlockRewrite
+{
+    /// <summary>Returns the rewritten model and the number of blocks rewritten (the input itself when none).</summary>
+    /// <exception cref="InvalidProtocolBufferException">The bytes are not an ONNX model.</exception>
+    public static (byte[] Model, int Rewritten) Apply(byte[] model, bool combineProjection)
+    {
+        var proto = ModelProto.Parser.ParseFrom(model);
+        var graph = proto.Graph;
+        var initializers = new Dictionary<string, TensorProto>(StringComparer.Ordinal);
+        foreach (var t in graph.Initializer) initializers[t.Name] = t;
+        var taken = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var t in graph.Initializer) taken.Add(t.Name);
+        foreach (var n in graph.Node) foreach (string o in n.Output) taken.Add(o);
+        foreach (var v in graph.Input) taken.Add(v.Name);
+        string Fresh(string prefix)
+        {
+            string name = prefix;
+            for (int i = 1; !taken.Add(name); i++) name = $"{prefix}_{i}";
+            return name;
+        }
+
+        int rewritten = 0;
+        foreach (var split in graph.Node.Where(n => n.OpType == "Split" && n.Domain.Length == 0).ToList())
+        {
+            if (!TryMatch(graph, initializers, split, out var block)) continue;
+            Rewrite(graph, block, combineProjection, Fresh);
+            rewritten++;
+        }
+        if (rewritten == 0) return (model, 0);
+        var used = new HashSet<string>(graph.Node.SelectMany(x => x.Input), StringComparer.Ordinal);
+        foreach (var unused in graph.Initializer.Where(t => !used.Contains(t.Name)).ToList()) graph.Initializer.Remove(unused);
+        return (proto.ToByteArray(), rewritten);
+    }
+
+    private sealed record Block(
+        NodeProto Gemm, float[] Weight, float[] Bias, long K, long Width, NodeProto[] Removed, string Input, string Output);
+
+    private static bool TryMatch(GraphProto graph, Dictionary<string, TensorProto> initializers, NodeProto split, out Block block)
+    {
+        block = null!;
+        if (split.Output.Count != 2 || split.Input.Count != 2 || Attribute(split, "axis") is not { I: 1 }) return false;
+        var gemm = Producer(graph, split.Input[0]);
+        if (gemm is null || !Int8Quantizer.TryReadGemm(gemm, initializers, out float[] w, out long k, out long n, out bool transB) || !transB) return false;
+        if (gemm.Input.Count != 3 || !initializers.TryGetValue(gemm.Input[2], out var b) || b.DataType != (int)TensorProto.Types.DataType.Float
+            || b.Dims.Count != 1 || b.Dims[0] != n || n % 2 != 0) return false;
+        long width = n / 2;
+        if (!initializers.TryGetValue(split.Input[1], out var sizes) || !Int64s(sizes).SequenceEqual([width, width])) return false;
+
+        string x = split.Output[0], p = split.Output[1];
+        var neg = Single(graph, x, "Neg", sole: false);
+        var last = Single(graph, x, "Mul", sole: false);
+        if (neg is null || last is null || Consumers(graph, x).Count != 2) return false;
+        var sigmoid = Single(graph, neg.Output[0], "Sigmoid");
+        var square = sigmoid is null ? null : Single(graph, sigmoid.Output[0], "Mul");
+        if (square is null || square.Input[0] != sigmoid!.Output[0] || square.Input[1] != sigmoid.Output[0]) return false;
+        var squareUsers = Consumers(graph, square.Output[0]);
+        var sub = squareUsers.FirstOrDefault(c => c.OpType == "Sub");
+        var add = squareUsers.FirstOrDefault(c => c.OpType == "Add");
+        if (squareUsers.Count != 2 || sub is null || add is null) return false;
+        if (!IsOne(initializers, sub.Input[0]) || sub.Input[1] != square.Output[0]) return false;
+        if (!(IsOne(initializers, add.Input[0]) && add.Input[1] == square.Output[0]) && !(IsOne(initializers, add.Input[1]) && add.Input[0] == square.Output[0])) return false;
+        var div = Single(graph, sub.Output[0], "Div");
+        if (div is null || Consumers(graph, add.Output[0]) is not [var divToo] || divToo != div || div.Input[0] != sub.Output[0] || div.Input[1] != add.Output[0]) return false;
+        if (Single(graph, div.Output[0], "Mul") != last || !last.Input.Contains(x)) return false;
+        var residual = Single(graph, last.Output[0], "Add");
+        if (residual is null || Consumers(graph, p) is not [var residualToo] || residualToo != residual || !residual.Input.Contains(p)) return false;
+        if (Consumers(graph, gemm.Output[0]).Count != 1) return false;
+        NodeProto[] removed = [gemm, split, neg, sigmoid, square, sub, add, div, last, residual];
+        var outputs = new HashSet<string>(graph.Output.Select(o => o.Name), StringComparer.Ordinal);
+        if (removed.SkipLast(1).Any(r => r.Output.Any(outputs.Contains)) || removed.Any(r => r.Output.Count != 1 && r != split)) return false;
+        block = new Block(gemm, w, FloatsOf(b), k, width, removed, gemm.Input[0], residual.Output[0]);
+        return true;
+    }
+
+    private static void Rewrite(GraphProto graph, Block block, bool combineProjection, Func<string, string> fresh)
+    {
+        long k = block.K, w = block.Width;
+        // W is [2w, K] (transB): rows 0..w−1 are the dense half, rows w..2w−1 the projection.
+        var dense = new float[w * k];
+        var denseBias = new float[w];
+        var projection = block.Weight.AsSpan((int)(w * k), (int)(w * k)).ToArray();
+        var projectionBias = block.Bias.AsSpan((int)w, (int)w).ToArray();
+        for (long i = 0; i < w * k; i++) dense[i] = -block.Weight[i];
+        for (long i = 0; i < w; i++) denseBias[i] = -block.Bias[i];
+        if (combineProjection)
+        {
+            for (long i = 0; i < w * k; i++) projection[i] += dense[i];
+            for (long i = 0; i < w; i++) projectionBias[i] += denseBias[i];
+        }
+        string prefix = block.Gemm.Name.Length > 0 ? block.Gemm.Name : block.Gemm.Output[0];
+        string Weight(string suffix, float[] values, params long[] dims)
+        {
+            var t = new TensorProto { Name = fresh($"{prefix}_{suffix}"), DataType = (int)TensorProto.Types.DataType.Float };
+            t.Dims.Add(dims);
+            t.RawData = ByteString.CopyFrom(MemoryMarshal.AsBytes(values.AsSpan()));
+            graph.Initializer.Add(t);
+            return t.Name;
+        }
+        var nodes = new List<NodeProto>();
+        string Node(string op, string output, string[] inputs, params AttributeProto[] attributes)
+        {
+            var node = new NodeProto { OpType = op, Name = fresh($"{prefix}_{op.ToLowerInvariant()}") };
+            node.Input.Add(inputs);
+            node.Output.Add(output.Length > 0 ? output : fresh($"{prefix}_{op.ToLowerInvariant()}_out"));
+            node.Attribute.Add(attributes);
+            nodes.Add(node);
+            return node.Output[0];
+        }
+        var transB = new AttributeProto { Name = "transB", Type = AttributeProto.Types.AttributeType.Int, I = 1 };
+        string u = Node("Gemm", "", [block.Input, Weight("dense_neg_W", dense, w, k), Weight("dense_neg_b", denseBias, w)], transB);
+        string g = Node("Gemm", "", [block.Input, Weight(combineProjection ? "proj_minus_dense_W" : "proj_W", projection, w, k),
+            Weight(combineProjection ? "proj_minus_dense_b" : "proj_b", projectionBias, w)], transB);
+        string q = Node("Sigmoid", "", [u]);
+        string half = Node("HardSigmoid", "", [Node("Mul", "", [q, q])],
+            new AttributeProto { Name = "alpha", Type = AttributeProto.Types.AttributeType.Float, F = 0.5f },
+            new AttributeProto { Name = "beta", Type = AttributeProto.Types.AttributeType.Float, F = 0.5f });
+        string v = Node("Div", "", [u, half]);
+        if (combineProjection) Node("Sub", block.Output, [g, v]);
+        else Node("Add", block.Output, [g, Node("Sub", "", [u, v])]);
+
+        int at = graph.Node.IndexOf(block.Gemm);
+        foreach (var r in block.Removed) graph.Node.Remove(r);
+        for (int i = 0; i < nodes.Count; i++) graph.Node.Insert(at + i, nodes[i]);
+    }
+
+    private static NodeProto? Producer(GraphProto graph, string value) => graph.Node.FirstOrDefault(n => n.Output.Contains(value));
+
+    private static List<NodeProto> Consumers(GraphProto graph, string value) => graph.Node.Where(n => n.Input.Contains(value)).ToList();
+
+    /// <summary>The consumer of <paramref name="value"/> of type <paramref name="op"/>; with <paramref name="sole"/>, also its only consumer.</summary>
+    private static NodeProto? Single(GraphProto graph, string value, string op, bool sole = true)
+    {
+        var users = Consumers(graph, value);
+        var matching = users.Where(u => u.OpType == op && u.Domain.Length == 0).ToList();
+        return matching.Count == 1 && (!sole || users.Count == 1) ? matching[0] : null;
+    }
+
+    private static AttributeProto? Attribute(NodeProto node, string name) => node.Attribute.FirstOrDefault(a => a.Name == name);
+
+    private static bool IsOne(Dictionary<string, TensorProto> initializers, string name)
+        => initializers.TryGetValue(name, out var t) && t.DataType == (int)TensorProto.Types.DataType.Float && t.Dims.Aggregate(1L, (a, b) => a * b) == 1
+           && FloatsOf(t) is [1f];
+
+    private static float[] FloatsOf(TensorProto t) => t.FloatData.Count > 0 ? t.FloatData.ToArray() : MemoryMarshal.Cast<byte, float>(t.RawData.Span).ToArray();
+
+    private static long[] Int64s(TensorProto t)
+        => t.DataType != (int)TensorProto.Types.DataType.Int64 ? [] : t.Int64Data.Count > 0 ? t.Int64Data.ToArray() : MemoryMarshal.Cast<byte, long>(t.RawData.Span).ToArray();
+}
