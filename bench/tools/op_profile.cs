@@ -1,17 +1,31 @@
 #:package Microsoft.ML.OnnxRuntime.Gpu
+#:project ../../runtime/OnnxSbi.Runtime/OnnxSbi.Runtime.csproj
 using System.IO.Compression;
 using System.Text.Json;
 using Microsoft.ML.OnnxRuntime;
+using OnnxSbi.Runtime;
 
 // Where the time goes inside one graph: ONNX Runtime's profiler, kernel time per operator type.
-// usage: dotnet run -c Release bench/tools/op_profile.cs -- BUNDLE ROLE ROWS RUNS
+// usage: dotnet run -c Release bench/tools/op_profile.cs -- BUNDLE ROLE ROWS RUNS [THREADS] [exported|exported-int8|fp32|int8]
 //   e.g. … models/two_moons/affine_coupling_flow.onnxsbi inverse 3000 30   (1 thread, inputs sin-filled)
+//        … models/two_moons/flow_matching.onnxsbi velocity 512 100 1 exported   (the graph as the bundle stores it)
+//        … models/two_moons/flow_matching.onnxsbi velocity 512 100 1 fp32       (as the runtime's sessions run it)
 string path = args[0]; string role = args[1]; int rows = int.Parse(args[2]); int runs = int.Parse(args[3]);
+int threads = args.Length > 4 ? int.Parse(args[4]) : 1;
+string form = args.Length > 5 ? args[5] : "exported";
 byte[] graph;
 using (var zip = ZipFile.OpenRead(path))
 using (var s = zip.GetEntry($"graphs/{role}.onnx")!.Open())
 using (var ms = new MemoryStream()) { s.CopyTo(ms); graph = ms.ToArray(); }
-using var so = new SessionOptions { IntraOpNumThreads = 1, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
+graph = form switch
+{
+    "exported" => graph,
+    "exported-int8" => OnnxSbi.Runtime.Sampling.Int8Quantizer.Quantize(graph, OnnxSbi.Runtime.Sampling.Int8Quantizer.WeightRange).Model, // quantized, not rewritten
+    "fp32" => PosteriorModel.Prepare(graph, NetworkPrecision.Float32),
+    "int8" => PosteriorModel.Prepare(graph, NetworkPrecision.Int8),
+    _ => throw new ArgumentException($"form must be exported, exported-int8, fp32 or int8; got '{form}'"),
+};
+using var so = new SessionOptions { IntraOpNumThreads = threads, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
 so.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
 so.EnableProfiling = true;
 using var session = new InferenceSession(graph, so);
@@ -35,6 +49,6 @@ foreach (var e in doc.RootElement.EnumerateArray())
     double us = e.GetProperty("dur").GetDouble();
     var cur = byOp.GetValueOrDefault(op); byOp[op] = (cur.Us + us, cur.N + 1); total += us; nodes++;
 }
-Console.WriteLine($"{role}: {nodes / runs} kernels per run, {total / runs / 1000:F2} ms per run in kernels");
+Console.WriteLine($"{role} ({form}, {rows} rows, {threads} thread(s)): {nodes / runs} kernels per run, {total / runs / 1000:F2} ms per run in kernels");
 foreach (var (op, v) in byOp.OrderByDescending(kv => kv.Value.Us))
     Console.WriteLine($"  {op,-24} {v.N / runs,5} nodes  {v.Us / runs / 1000,8:F3} ms  {100 * v.Us / total,5:F1}%");
