@@ -7,7 +7,7 @@
 # SWEEP=1 to add the chunk × threads × spinning sweep, THREADS ("1 2": every runner, ONNX Runtime
 # and the peers, runs once per thread count, side by side), PRECISIONS ("fp32 int8": ONNX Runtime and
 # the PyTorch peer run both; the libtorch peer has no int8 path and runs fp32 only). A last round runs
-# ONNX Runtime on its defaults (no --threads; coupling flows: one thread per block, blocks in parallel),
+# ONNX Runtime on its defaults (no --threads: one thread per block, a block per core in parallel),
 # plus the coupling flows through their whole inverse graph (--coupling-inverse graph) for comparison.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,7 +35,7 @@ done
 sweep=()
 [ "${SWEEP:-0}" = 1 ] && sweep=(--sweep)
 : > "$OUT/peers.jsonl"
-rm -f "$OUT"/ort_fm_*_t*.json "$OUT"/ort_others_*_t*.json "$OUT"/ort_others_*_defaults.json "$OUT"/ort_coupling_graph_*.json
+rm -f "$OUT"/ort_fm_*_t*.json "$OUT"/ort_fm_*_defaults.json "$OUT"/ort_others_*_t*.json "$OUT"/ort_others_*_defaults.json "$OUT"/ort_coupling_graph_*.json
 # One round per thread count: ONNX Runtime and both peers with the same number of threads, back to back.
 for t in $THREADS; do
   if [ -f "$FM" ]; then
@@ -60,12 +60,17 @@ for t in $THREADS; do
     done
   fi
 done
-# The runtime's own defaults (flow matching's are the 2-thread round above on a 2-core machine), and the
-# coupling flows once more through their whole inverse graph (--coupling-inverse graph), side by side.
+# The runtime's own defaults (one single-threaded block per core, at most 2), and the coupling flows once
+# more through their whole inverse graph (--coupling-inverse graph), side by side.
 couplings=()
 for name in affine_coupling_flow spline_coupling_flow; do
   [ -f "$SEED/$name.onnxsbi" ] && couplings+=(--model "$SEED/$name.onnxsbi")
 done
+if [ -f "$FM" ]; then
+  for p in $PRECISIONS; do
+    "$CLI" bench --model "$FM" --precision "$p" --repeats "$REPEATS" --large-conditions "$LARGE_FM" --out "$OUT/ort_fm_${p}_defaults.json"
+  done
+fi
 if [ ${#others[@]} -gt 0 ]; then
   for p in $PRECISIONS; do
     "$CLI" bench "${others[@]}" --precision "$p" --repeats "$REPEATS" --large-conditions "$LARGE" --out "$OUT/ort_others_${p}_defaults.json"
