@@ -33,20 +33,9 @@ internal static class Int8Quantizer
     /// <exception cref="InvalidProtocolBufferException">The bytes are not an ONNX model.</exception>
     public static (byte[] Model, int Replaced) Quantize(byte[] model, int weightRange)
     {
-        var proto = ModelProto.Parser.ParseFrom(model);
-        var graph = proto.Graph;
-        var initializers = new Dictionary<string, TensorProto>(StringComparer.Ordinal);
-        foreach (var t in graph.Initializer) initializers[t.Name] = t;
-        var taken = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var t in graph.Initializer) taken.Add(t.Name);
-        foreach (var n in graph.Node) foreach (string o in n.Output) taken.Add(o);
-        foreach (var v in graph.Input) taken.Add(v.Name);
-        string Fresh(string prefix)
-        {
-            string name = prefix;
-            for (int i = 1; !taken.Add(name); i++) name = $"{prefix}_{i}";
-            return name;
-        }
+        var edit = new GraphEdit(model);
+        var graph = edit.Graph;
+        var initializers = edit.Initializers;
 
         int replaced = 0;
         for (int i = 0; i < graph.Node.Count; i++)
@@ -71,29 +60,23 @@ internal static class Int8Quantizer
                     q[row * n + col] = (sbyte)Math.Clamp(MathF.Round(v / scale), -weightRange, weightRange);
                 }
             }
-            var qt = new TensorProto { Name = Fresh(node.Input[1] + "_int8"), DataType = (int)TensorProto.Types.DataType.Int8 };
+            var qt = new TensorProto { Name = edit.Fresh(node.Input[1] + "_int8"), DataType = (int)TensorProto.Types.DataType.Int8 };
             qt.Dims.Add([k, n]);
             qt.RawData = ByteString.CopyFrom(MemoryMarshal.AsBytes(q.AsSpan()));
-            var st = new TensorProto { Name = Fresh(node.Input[1] + "_scale"), DataType = (int)TensorProto.Types.DataType.Float };
-            st.Dims.Add(n);
-            st.RawData = ByteString.CopyFrom(MemoryMarshal.AsBytes(scales.AsSpan()));
             graph.Initializer.Add(qt);
-            graph.Initializer.Add(st);
+            string scaleName = edit.AddFloats(node.Input[1] + "_scale", scales, n);
 
-            var rewritten = new NodeProto { OpType = "DynamicQuantizeMatMul", Domain = "com.microsoft", Name = Fresh(node.Name + "_int8") };
-            rewritten.Input.Add([node.Input[0], qt.Name, st.Name, "", bias]);
+            var rewritten = new NodeProto { OpType = "DynamicQuantizeMatMul", Domain = "com.microsoft", Name = edit.Fresh(node.Name + "_int8") };
+            rewritten.Input.Add([node.Input[0], qt.Name, scaleName, "", bias]);
             rewritten.Output.Add(node.Output[0]);
             graph.Node[i] = rewritten;
             replaced++;
         }
         if (replaced == 0) return (model, 0);
 
-        // Float weights no node reads any more would be loaded for nothing (and ONNX Runtime warns about each).
-        var used = new HashSet<string>(graph.Node.SelectMany(x => x.Input), StringComparer.Ordinal);
-        foreach (var unused in graph.Initializer.Where(t => !used.Contains(t.Name)).ToList()) graph.Initializer.Remove(unused);
-        if (!proto.OpsetImport.Any(o => o.Domain == "com.microsoft"))
-            proto.OpsetImport.Add(new OperatorSetIdProto { Domain = "com.microsoft", Version = 1 });
-        return (proto.ToByteArray(), replaced);
+        if (!edit.Model.OpsetImport.Any(o => o.Domain == "com.microsoft"))
+            edit.Model.OpsetImport.Add(new OperatorSetIdProto { Domain = "com.microsoft", Version = 1 });
+        return (edit.ToBytes(), replaced);
     }
 
     /// <summary>
@@ -114,7 +97,7 @@ internal static class Int8Quantizer
             }
         }
         if (!initializers.TryGetValue(node.Input[1], out var b) || b.DataType != (int)TensorProto.Types.DataType.Float || b.Dims.Count != 2) return false;
-        w = b.FloatData.Count > 0 ? b.FloatData.ToArray() : MemoryMarshal.Cast<byte, float>(b.RawData.Span).ToArray();
+        w = GraphEdit.Floats(b);
         if (w.Length != b.Dims[0] * b.Dims[1]) return false;
         (k, n) = transB ? (b.Dims[1], b.Dims[0]) : (b.Dims[0], b.Dims[1]);
         return true;

@@ -35,32 +35,15 @@ internal static class ResidualBlockRewrite
     /// <exception cref="InvalidProtocolBufferException">The bytes are not an ONNX model.</exception>
     public static (byte[] Model, int Rewritten) Apply(byte[] model, bool combineProjection)
     {
-        var proto = ModelProto.Parser.ParseFrom(model);
-        var graph = proto.Graph;
-        var initializers = new Dictionary<string, TensorProto>(StringComparer.Ordinal);
-        foreach (var t in graph.Initializer) initializers[t.Name] = t;
-        var taken = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var t in graph.Initializer) taken.Add(t.Name);
-        foreach (var n in graph.Node) foreach (string o in n.Output) taken.Add(o);
-        foreach (var v in graph.Input) taken.Add(v.Name);
-        string Fresh(string prefix)
-        {
-            string name = prefix;
-            for (int i = 1; !taken.Add(name); i++) name = $"{prefix}_{i}";
-            return name;
-        }
-
+        var edit = new GraphEdit(model);
         int rewritten = 0;
-        foreach (var split in graph.Node.Where(n => n.OpType == "Split" && n.Domain.Length == 0).ToList())
+        foreach (var split in edit.Graph.Node.Where(n => n.OpType == "Split" && n.Domain.Length == 0).ToList())
         {
-            if (!TryMatch(graph, initializers, split, out var block)) continue;
-            Rewrite(graph, block, combineProjection, Fresh);
+            if (!TryMatch(edit.Graph, edit.Initializers, split, out var block)) continue;
+            Rewrite(edit, block, combineProjection);
             rewritten++;
         }
-        if (rewritten == 0) return (model, 0);
-        var used = new HashSet<string>(graph.Node.SelectMany(x => x.Input), StringComparer.Ordinal);
-        foreach (var unused in graph.Initializer.Where(t => !used.Contains(t.Name)).ToList()) graph.Initializer.Remove(unused);
-        return (proto.ToByteArray(), rewritten);
+        return rewritten == 0 ? (model, 0) : (edit.ToBytes(), rewritten);
     }
 
     private sealed record Block(
@@ -99,12 +82,13 @@ internal static class ResidualBlockRewrite
         NodeProto[] removed = [gemm, split, neg, sigmoid, square, sub, add, div, last, residual];
         var outputs = new HashSet<string>(graph.Output.Select(o => o.Name), StringComparer.Ordinal);
         if (removed.SkipLast(1).Any(r => r.Output.Any(outputs.Contains)) || removed.Any(r => r.Output.Count != 1 && r != split)) return false;
-        block = new Block(gemm, w, FloatsOf(b), k, width, removed, gemm.Input[0], residual.Output[0]);
+        block = new Block(gemm, w, GraphEdit.Floats(b), k, width, removed, gemm.Input[0], residual.Output[0]);
         return true;
     }
 
-    private static void Rewrite(GraphProto graph, Block block, bool combineProjection, Func<string, string> fresh)
+    private static void Rewrite(GraphEdit edit, Block block, bool combineProjection)
     {
+        var graph = edit.Graph;
         long k = block.K, w = block.Width;
         // W is [2w, K] (transB): rows 0..w−1 are the dense half, rows w..2w−1 the projection.
         var dense = new float[w * k];
@@ -119,20 +103,13 @@ internal static class ResidualBlockRewrite
             for (long i = 0; i < w; i++) projectionBias[i] += denseBias[i];
         }
         string prefix = block.Gemm.Name.Length > 0 ? block.Gemm.Name : block.Gemm.Output[0];
-        string Weight(string suffix, float[] values, params long[] dims)
-        {
-            var t = new TensorProto { Name = fresh($"{prefix}_{suffix}"), DataType = (int)TensorProto.Types.DataType.Float };
-            t.Dims.Add(dims);
-            t.RawData = ByteString.CopyFrom(MemoryMarshal.AsBytes(values.AsSpan()));
-            graph.Initializer.Add(t);
-            return t.Name;
-        }
+        string Weight(string suffix, float[] values, params long[] dims) => edit.AddFloats($"{prefix}_{suffix}", values, dims);
         var nodes = new List<NodeProto>();
         string Node(string op, string output, string[] inputs, params AttributeProto[] attributes)
         {
-            var node = new NodeProto { OpType = op, Name = fresh($"{prefix}_{op.ToLowerInvariant()}") };
+            var node = new NodeProto { OpType = op, Name = edit.Fresh($"{prefix}_{op.ToLowerInvariant()}") };
             node.Input.Add(inputs);
-            node.Output.Add(output.Length > 0 ? output : fresh($"{prefix}_{op.ToLowerInvariant()}_out"));
+            node.Output.Add(output.Length > 0 ? output : edit.Fresh($"{prefix}_{op.ToLowerInvariant()}_out"));
             node.Attribute.Add(attributes);
             nodes.Add(node);
             return node.Output[0];
@@ -170,9 +147,7 @@ internal static class ResidualBlockRewrite
 
     private static bool IsOne(Dictionary<string, TensorProto> initializers, string name)
         => initializers.TryGetValue(name, out var t) && t.DataType == (int)TensorProto.Types.DataType.Float && t.Dims.Aggregate(1L, (a, b) => a * b) == 1
-           && FloatsOf(t) is [1f];
-
-    private static float[] FloatsOf(TensorProto t) => t.FloatData.Count > 0 ? t.FloatData.ToArray() : MemoryMarshal.Cast<byte, float>(t.RawData.Span).ToArray();
+           && GraphEdit.Floats(t) is [1f];
 
     private static long[] Int64s(TensorProto t)
         => t.DataType != (int)TensorProto.Types.DataType.Int64 ? [] : t.Int64Data.Count > 0 ? t.Int64Data.ToArray() : MemoryMarshal.Cast<byte, long>(t.RawData.Span).ToArray();
