@@ -187,7 +187,13 @@ public sealed class GraphBuilder
         };
     }
 
-    private static AttributeProto Attribute(string name, object value)
+    /// <summary>
+    /// An attribute from a value: <see cref="long"/> or <see cref="int"/> (INT), <see cref="float"/> or
+    /// <see cref="double"/> (FLOAT), <see cref="string"/>, <see cref="long"/>[] or <see cref="int"/>[] (INTS),
+    /// <see cref="float"/>[] (FLOATS), <see cref="TensorProto"/> (TENSOR) or <see cref="GraphProto"/> (GRAPH, e.g. a Loop body).
+    /// </summary>
+    /// <exception cref="ArgumentException">Any other value type.</exception>
+    public static AttributeProto Attribute(string name, object value)
     {
         var a = new AttributeProto { Name = name };
         switch (value)
@@ -201,6 +207,7 @@ public sealed class GraphBuilder
             case int[] iss: a.Type = AttributeProto.Types.AttributeType.Ints; a.Ints.Add(iss.Select(x => (long)x)); break;
             case float[] fs: a.Type = AttributeProto.Types.AttributeType.Floats; a.Floats.Add(fs); break;
             case TensorProto t: a.Type = AttributeProto.Types.AttributeType.Tensor; a.T = t; break;
+            case GraphProto g: a.Type = AttributeProto.Types.AttributeType.Graph; a.G = g; break;
             default: throw new ArgumentException($"Attribute '{name}': unsupported value type {value?.GetType().Name ?? "null"}.");
         }
         return a;

@@ -29,7 +29,7 @@ internal sealed class GraphEdit
 
     public GraphProto Graph => Model.Graph;
 
-    /// <summary>The initializers as the graph had them when parsed, by name.</summary>
+    /// <summary>The initializers by name: those of the parsed graph and those added since (removed ones stay until <see cref="ToBytes"/>).</summary>
     public Dictionary<string, TensorProto> Initializers { get; } = new(StringComparer.Ordinal);
 
     /// <summary>A name no value, initializer or node output of the graph has: <paramref name="prefix"/>, else prefix_1, prefix_2, ….</summary>
@@ -42,12 +42,40 @@ internal sealed class GraphEdit
 
     /// <summary>Adds a float initializer under a fresh name and returns the name.</summary>
     public string AddFloats(string prefix, ReadOnlySpan<float> values, params long[] dims)
+        => AddInitializer(prefix, TensorProto.Types.DataType.Float, MemoryMarshal.AsBytes(values), dims);
+
+    /// <summary>Adds an initializer of <paramref name="type"/> from its little-endian bytes under a fresh name and returns the name.</summary>
+    public string AddInitializer(string prefix, TensorProto.Types.DataType type, ReadOnlySpan<byte> raw, params long[] dims)
     {
-        var t = new TensorProto { Name = Fresh(prefix), DataType = (int)TensorProto.Types.DataType.Float };
+        var t = new TensorProto { Name = Fresh(prefix), DataType = (int)type, RawData = ByteString.CopyFrom(raw) };
         t.Dims.Add(dims);
-        t.RawData = ByteString.CopyFrom(MemoryMarshal.AsBytes(values));
         Graph.Initializer.Add(t);
+        Initializers[t.Name] = t;
         return t.Name;
+    }
+
+    /// <summary>
+    /// A plain Gemm (alpha = beta = 1, A not transposed) whose B is a float initializer: its weights as a
+    /// flat array, K (inputs) and N (outputs), and whether B is stored transposed ([N, K]).
+    /// </summary>
+    public bool TryReadGemm(NodeProto node, out float[] w, out long k, out long n, out bool transB)
+    {
+        w = []; k = n = 0; transB = false;
+        if (node.OpType != "Gemm" || node.Domain.Length > 0 || node.Input.Count < 2) return false;
+        foreach (var a in node.Attribute)
+        {
+            switch (a.Name)
+            {
+                case "transB": transB = a.I == 1; break;
+                case "transA" when a.I != 0: return false;
+                case "alpha" or "beta" when a.F != 1f: return false;
+            }
+        }
+        if (!Initializers.TryGetValue(node.Input[1], out var b) || b.DataType != (int)TensorProto.Types.DataType.Float || b.Dims.Count != 2) return false;
+        w = Floats(b);
+        if (w.Length != b.Dims[0] * b.Dims[1]) return false;
+        (k, n) = transB ? (b.Dims[1], b.Dims[0]) : (b.Dims[0], b.Dims[1]);
+        return true;
     }
 
     /// <summary>

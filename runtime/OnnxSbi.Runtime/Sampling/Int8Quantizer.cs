@@ -29,22 +29,27 @@ internal static class Int8Quantizer
     /// <summary>The weight range R used on this machine (127 or 63, see remarks).</summary>
     public static int WeightRange { get; } = HasVnni() ? 127 : 63;
 
-    /// <summary>Returns the rewritten model and the number of Gemms replaced.</summary>
+    /// <summary>Returns the rewritten model (the input itself when nothing is replaced) and the number of Gemms replaced.</summary>
     /// <exception cref="InvalidProtocolBufferException">The bytes are not an ONNX model.</exception>
     public static (byte[] Model, int Replaced) Quantize(byte[] model, int weightRange)
     {
         var edit = new GraphEdit(model);
-        var graph = edit.Graph;
-        var initializers = edit.Initializers;
+        int replaced = Quantize(edit, weightRange);
+        return replaced == 0 ? (model, 0) : (edit.ToBytes(), replaced);
+    }
 
+    /// <summary>Rewrites the graph of <paramref name="edit"/> in place; returns the number of Gemms replaced.</summary>
+    public static int Quantize(GraphEdit edit, int weightRange)
+    {
+        var graph = edit.Graph;
         int replaced = 0;
         for (int i = 0; i < graph.Node.Count; i++)
         {
             var node = graph.Node[i];
-            if (!TryReadGemm(node, initializers, out float[] w, out long k, out long n, out bool transB)) continue;
+            if (!edit.TryReadGemm(node, out float[] w, out long k, out long n, out bool transB)) continue;
             if (k < MinDimension || n < MinDimension) continue;
             string bias = node.Input.Count > 2 ? node.Input[2] : "";
-            if (bias.Length > 0 && !(initializers.TryGetValue(bias, out var b) && b.Dims.Count == 1 && b.Dims[0] == n)) continue;
+            if (bias.Length > 0 && !(edit.Initializers.TryGetValue(bias, out var b) && b.Dims.Count == 1 && b.Dims[0] == n)) continue;
 
             var q = new sbyte[k * n];
             var scales = new float[n];
@@ -60,47 +65,18 @@ internal static class Int8Quantizer
                     q[row * n + col] = (sbyte)Math.Clamp(MathF.Round(v / scale), -weightRange, weightRange);
                 }
             }
-            var qt = new TensorProto { Name = edit.Fresh(node.Input[1] + "_int8"), DataType = (int)TensorProto.Types.DataType.Int8 };
-            qt.Dims.Add([k, n]);
-            qt.RawData = ByteString.CopyFrom(MemoryMarshal.AsBytes(q.AsSpan()));
-            graph.Initializer.Add(qt);
+            string weightName = edit.AddInitializer(node.Input[1] + "_int8", TensorProto.Types.DataType.Int8, MemoryMarshal.AsBytes(q.AsSpan()), k, n);
             string scaleName = edit.AddFloats(node.Input[1] + "_scale", scales, n);
 
             var rewritten = new NodeProto { OpType = "DynamicQuantizeMatMul", Domain = "com.microsoft", Name = edit.Fresh(node.Name + "_int8") };
-            rewritten.Input.Add([node.Input[0], qt.Name, scaleName, "", bias]);
+            rewritten.Input.Add([node.Input[0], weightName, scaleName, "", bias]);
             rewritten.Output.Add(node.Output[0]);
             graph.Node[i] = rewritten;
             replaced++;
         }
-        if (replaced == 0) return (model, 0);
-
-        if (!edit.Model.OpsetImport.Any(o => o.Domain == "com.microsoft"))
+        if (replaced > 0 && !edit.Model.OpsetImport.Any(o => o.Domain == "com.microsoft"))
             edit.Model.OpsetImport.Add(new OperatorSetIdProto { Domain = "com.microsoft", Version = 1 });
-        return (edit.ToBytes(), replaced);
-    }
-
-    /// <summary>
-    /// A plain Gemm (alpha = beta = 1, A not transposed) whose B is a float initializer: its weights as a
-    /// flat array, K (inputs) and N (outputs).
-    /// </summary>
-    internal static bool TryReadGemm(NodeProto node, Dictionary<string, TensorProto> initializers, out float[] w, out long k, out long n, out bool transB)
-    {
-        w = []; k = n = 0; transB = false;
-        if (node.OpType != "Gemm" || node.Domain.Length > 0 || node.Input.Count < 2) return false;
-        foreach (var a in node.Attribute)
-        {
-            switch (a.Name)
-            {
-                case "transB": transB = a.I == 1; break;
-                case "transA" when a.I != 0: return false;
-                case "alpha" or "beta" when a.F != 1f: return false;
-            }
-        }
-        if (!initializers.TryGetValue(node.Input[1], out var b) || b.DataType != (int)TensorProto.Types.DataType.Float || b.Dims.Count != 2) return false;
-        w = GraphEdit.Floats(b);
-        if (w.Length != b.Dims[0] * b.Dims[1]) return false;
-        (k, n) = transB ? (b.Dims[1], b.Dims[0]) : (b.Dims[0], b.Dims[1]);
-        return true;
+        return replaced;
     }
 
     private static bool HasVnni()

@@ -36,11 +36,17 @@ public sealed class PosteriorModel : IDisposable
 
     /// <summary>
     /// The graph a session runs for <paramref name="precision"/>: the residual blocks rewritten into fewer
-    /// kernels (float: with the projection combined; int8: separate, then quantized).
+    /// kernels (float: with the projection combined; int8: separate, then quantized). Parsed and written once;
+    /// <paramref name="graph"/> itself when nothing changes.
     /// </summary>
-    internal static byte[] Prepare(byte[] graph, NetworkPrecision precision) => precision == NetworkPrecision.Int8
-        ? Int8Quantizer.Quantize(ResidualBlockRewrite.Apply(graph, combineProjection: false).Model, Int8Quantizer.WeightRange).Model
-        : ResidualBlockRewrite.Apply(graph, combineProjection: true).Model;
+    internal static byte[] Prepare(byte[] graph, NetworkPrecision precision)
+    {
+        var edit = new GraphEdit(graph);
+        bool int8 = precision == NetworkPrecision.Int8;
+        int changed = ResidualBlockRewrite.Apply(edit, combineProjection: !int8);
+        if (int8) changed += Int8Quantizer.Quantize(edit, Int8Quantizer.WeightRange);
+        return changed == 0 ? graph : edit.ToBytes();
+    }
 
     private PosteriorModel(string path, BundleManifest manifest, Adapter adapter, NetworkSampler sampler, ExecutionProvider provider, long maxDraws, int threads, bool spinning, NetworkPrecision precision)
     {

@@ -36,25 +36,34 @@ internal static class ResidualBlockRewrite
     public static (byte[] Model, int Rewritten) Apply(byte[] model, bool combineProjection)
     {
         var edit = new GraphEdit(model);
+        int rewritten = Apply(edit, combineProjection);
+        return rewritten == 0 ? (model, 0) : (edit.ToBytes(), rewritten);
+    }
+
+    /// <summary>Rewrites the graph of <paramref name="edit"/> in place; returns the number of blocks rewritten.</summary>
+    public static int Apply(GraphEdit edit, bool combineProjection)
+    {
         int rewritten = 0;
         foreach (var split in edit.Graph.Node.Where(n => n.OpType == "Split" && n.Domain.Length == 0).ToList())
         {
-            if (!TryMatch(edit.Graph, edit.Initializers, split, out var block)) continue;
+            if (!TryMatch(edit, split, out var block)) continue;
             Rewrite(edit, block, combineProjection);
             rewritten++;
         }
-        return rewritten == 0 ? (model, 0) : (edit.ToBytes(), rewritten);
+        return rewritten;
     }
 
     private sealed record Block(
         NodeProto Gemm, float[] Weight, float[] Bias, long K, long Width, NodeProto[] Removed, string Input, string Output);
 
-    private static bool TryMatch(GraphProto graph, Dictionary<string, TensorProto> initializers, NodeProto split, out Block block)
+    private static bool TryMatch(GraphEdit edit, NodeProto split, out Block block)
     {
         block = null!;
+        var graph = edit.Graph;
+        var initializers = edit.Initializers;
         if (split.Output.Count != 2 || split.Input.Count != 2 || Attribute(split, "axis") is not { I: 1 }) return false;
         var gemm = Producer(graph, split.Input[0]);
-        if (gemm is null || !Int8Quantizer.TryReadGemm(gemm, initializers, out float[] w, out long k, out long n, out bool transB) || !transB) return false;
+        if (gemm is null || !edit.TryReadGemm(gemm, out float[] w, out long k, out long n, out bool transB) || !transB) return false;
         if (gemm.Input.Count != 3 || !initializers.TryGetValue(gemm.Input[2], out var b) || b.DataType != (int)TensorProto.Types.DataType.Float
             || b.Dims.Count != 1 || b.Dims[0] != n || n % 2 != 0) return false;
         long width = n / 2;
@@ -105,23 +114,21 @@ internal static class ResidualBlockRewrite
         string prefix = block.Gemm.Name.Length > 0 ? block.Gemm.Name : block.Gemm.Output[0];
         string Weight(string suffix, float[] values, params long[] dims) => edit.AddFloats($"{prefix}_{suffix}", values, dims);
         var nodes = new List<NodeProto>();
-        string Node(string op, string output, string[] inputs, params AttributeProto[] attributes)
+        string Node(string op, string output, string[] inputs, params (string Name, object Value)[] attributes)
         {
             var node = new NodeProto { OpType = op, Name = edit.Fresh($"{prefix}_{op.ToLowerInvariant()}") };
             node.Input.Add(inputs);
             node.Output.Add(output.Length > 0 ? output : edit.Fresh($"{prefix}_{op.ToLowerInvariant()}_out"));
-            node.Attribute.Add(attributes);
+            node.Attribute.Add(attributes.Select(a => GraphBuilder.Attribute(a.Name, a.Value)));
             nodes.Add(node);
             return node.Output[0];
         }
-        var transB = new AttributeProto { Name = "transB", Type = AttributeProto.Types.AttributeType.Int, I = 1 };
+        var transB = ("transB", (object)1L);
         string u = Node("Gemm", "", [block.Input, Weight("dense_neg_W", dense, w, k), Weight("dense_neg_b", denseBias, w)], transB);
         string g = Node("Gemm", "", [block.Input, Weight(combineProjection ? "proj_minus_dense_W" : "proj_W", projection, w, k),
             Weight(combineProjection ? "proj_minus_dense_b" : "proj_b", projectionBias, w)], transB);
         string q = Node("Sigmoid", "", [u]);
-        string half = Node("HardSigmoid", "", [Node("Mul", "", [q, q])],
-            new AttributeProto { Name = "alpha", Type = AttributeProto.Types.AttributeType.Float, F = 0.5f },
-            new AttributeProto { Name = "beta", Type = AttributeProto.Types.AttributeType.Float, F = 0.5f });
+        string half = Node("HardSigmoid", "", [Node("Mul", "", [q, q])], ("alpha", 0.5f), ("beta", 0.5f));
         string v = Node("Div", "", [u, half]);
         if (combineProjection) Node("Sub", block.Output, [g, v]);
         else Node("Add", block.Output, [g, Node("Sub", "", [u, v])]);

@@ -162,7 +162,7 @@ internal static class SolverLoopGraph
 
         string firstStep = outer.Constant(0L);
         var loop = new NodeProto { OpType = "Loop", Name = "solver_loop", Input = { trips, always, InitialState, firstStep }, Output = { FinalState, "steps_done" } };
-        loop.Attribute.Add(new AttributeProto { Name = "body", Type = AttributeProto.Types.AttributeType.Graph, G = graph });
+        loop.Attribute.Add(GraphBuilder.Attribute("body", graph));
         main.Node.Add(loop);
 
         var model = new ModelProto
@@ -199,7 +199,7 @@ internal static class SolverLoopGraph
             string output = $"{prefix}{op.ToLowerInvariant()}_{counter++}";
             var node = new NodeProto { OpType = op, Name = output, Input = { inputs }, Output = { output } };
             foreach (var (name, value) in attributes)
-                node.Attribute.Add(new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value });
+                node.Attribute.Add(GraphBuilder.Attribute(name, value));
             graph.Node.Add(node);
             return output;
         }
@@ -216,7 +216,7 @@ internal static class SolverLoopGraph
         {
             string output = $"{prefix}const_{counter++}";
             var node = new NodeProto { OpType = "Constant", Name = output, Output = { output } };
-            node.Attribute.Add(new AttributeProto { Name = "value", Type = AttributeProto.Types.AttributeType.Tensor, T = value });
+            node.Attribute.Add(GraphBuilder.Attribute("value", value));
             graph.Node.Add(node);
             return output;
         }
