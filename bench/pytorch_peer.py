@@ -11,6 +11,10 @@ outputs) run as PyTorch dynamic-quantized linears (torch.ops.quantized.linear_dy
 activations quantized per call, int8 weights per output channel, scale = max|w| / 127), on the
 quantized engine this torch build has (oneDNN on x86).
 
+--device cuda runs the same sampler on a GPU, synchronizing before each timer stops: the peer of
+`onnxsbi bench --provider cuda`. Its matrix products are full fp32 (PyTorch's default) unless --tf32
+allows TF32, the mode ONNX Runtime's CUDA provider uses for its Gemms by default.
+
 Run it as ALGORITHMS.md section 9 says: OPENBLAS_NUM_THREADS=1, with OPENBLAS_CORETYPE and
 OPENBLAS_L2_SIZE unset for this command only (bench/run_all.sh does that).
 """
@@ -114,11 +118,22 @@ def main():
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--steps", type=int, default=25)
     p.add_argument("--int8", action="store_true")
+    p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    p.add_argument("--tf32", action="store_true")
     a = p.parse_args()
+    if a.int8 and a.device != "cpu":
+        p.error("--int8 runs PyTorch's CPU dynamic quantization; use it with --device cpu")
 
     import torch
     torch.set_num_threads(a.threads)
     torch.set_grad_enabled(False)
+    dev = torch.device(a.device)
+    if dev.type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = a.tf32
+
+    def sync():
+        if dev.type == "cuda":
+            torch.cuda.synchronize()
     with zipfile.ZipFile(a.model) as z:
         manifest = json.loads(z.read("manifest.json"))
         graph = z.read("graphs/velocity.onnx")
@@ -127,7 +142,7 @@ def main():
         wt = torch.tensor(w, dtype=torch.float32).reshape(dims)
         if not trans_b:
             wt = wt.t().contiguous()
-        layers.append((wt, torch.tensor(b, dtype=torch.float32)))
+        layers.append((wt.to(dev), torch.tensor(b, dtype=torch.float32, device=dev)))
     blocks, (w_out, b_out) = layers[:-1], layers[-1]
     d = w_out.shape[0]
     c = blocks[0][0].shape[1] - d - 1
@@ -151,12 +166,12 @@ def main():
             h = proj + F.mish(dense)
         return out_fn(h)
 
-    cond = torch.zeros(a.draws, c)
-    tcol = torch.empty(a.draws, 1)
+    cond = torch.zeros(a.draws, c, device=dev)
+    tcol = torch.empty(a.draws, 1, device=dev)
 
     def sample(seed):
-        g = torch.Generator().manual_seed(seed)
-        theta = torch.randn(a.draws, d, generator=g)
+        g = torch.Generator(device=dev).manual_seed(seed)
+        theta = torch.randn(a.draws, d, generator=g, device=dev)
         h = 1.0 / a.steps
         for k in range(a.steps):
             t0 = k * h
@@ -168,14 +183,18 @@ def main():
         return theta
 
     sample(0)
+    sync()
     times, cpu = [], []
     for r in range(a.repeats):
         start, cpu_start = time.perf_counter(), time.process_time()
         theta = sample(r + 1)
+        sync()
         times.append((time.perf_counter() - start) * 1000)
         cpu.append((time.process_time() - cpu_start) * 1000)
     print(json.dumps({
-        "peer": "pytorch-eager-int8" if a.int8 else "pytorch-eager",
+        "peer": "pytorch-eager-int8" if a.int8 else "pytorch-eager-cuda" if dev.type == "cuda" else "pytorch-eager",
+        "device": torch.cuda.get_device_name(0) if dev.type == "cuda" else "cpu",
+        "tf32": bool(a.tf32 and dev.type == "cuda"),
         "precision": "int8" if a.int8 else "fp32",
         "quantized_engine": torch.backends.quantized.engine if a.int8 else None,
         "torch": torch.__version__,
@@ -187,7 +206,7 @@ def main():
         "median_ms": statistics.median(times),
         "all_ms": times,
         "cpu_ms": statistics.median(cpu),
-        "draw_mean": theta.mean(0).tolist(),
+        "draw_mean": theta.mean(0).cpu().tolist(),
     }))
 
 

@@ -17,14 +17,14 @@ internal static partial class Commands
     private static int Bench(string[] args, CancellationToken ct)
     {
         var a = new CliArgs("bench", args,
-            ["model", "repeats", "threads", "chunk-size", "parallel-blocks", "precision", "coupling-inverse", "solver-loop", "large-conditions", "memory-draws", "out", "sweep-chunks", "sweep-steps"], ["sweep", "no-memory"]);
+            ["model", "repeats", "provider", "threads", "chunk-size", "parallel-blocks", "precision", "coupling-inverse", "solver-loop", "large-conditions", "memory-draws", "out", "sweep-chunks", "sweep-steps", "sweep-conditions"], ["sweep", "no-memory"]);
         var models = a.GetAll("model");
         if (models.Count == 0) throw new UsageException("'bench': give at least one --model PATH.");
         int repeats = a.Int("repeats", 1, 1000) ?? 7;
         int large = a.Int("large-conditions", 1, 1_000_000) ?? 1000;
         int memoryDraws = a.Int("memory-draws", 1, 50_000_000) ?? 1_000_000;
-        // The runtime flags but --provider (not accepted here: the Gemm ceiling is measured on the CPU).
-        var runtime = ParseRuntime(a);
+        // A benchmark never falls back: CUDA numbers that were measured on the CPU would be wrong.
+        var runtime = ParseRuntime(a) with { FallbackToCpu = false };
         var root = new JsonObject
         {
             ["machine"] = Machine(),
@@ -42,11 +42,17 @@ internal static partial class Commands
         Console.WriteLine(Table(results));
         if (a.Has("sweep"))
         {
-            int[] chunks = (a.Get("sweep-chunks") ?? "128,256,512,1024,3000").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+            bool cuda = runtime.Provider == ExecutionProvider.Cuda;
+            int[] chunks = (a.Get("sweep-chunks") ?? (cuda ? "512,3000,16384,65536" : "128,256,512,1024,3000")).Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
             var sweep = new JsonArray();
             int sweepSteps = a.Int("sweep-steps", 1, 10_000) ?? 25;
+            int sweepConditions = a.Int("sweep-conditions", 1, 1_000_000) ?? 100;
             root["sweep_fm_rk4_steps"] = sweepSteps;
-            foreach (string path in models) Sweep(path, chunks, repeats, sweepSteps, sweep, ct);
+            foreach (string path in models)
+            {
+                if (cuda) SweepCuda(path, runtime, chunks, repeats, sweepSteps, sweepConditions, sweep, ct);
+                else Sweep(path, chunks, repeats, sweepSteps, sweep, ct);
+            }
             root["sweep"] = sweep;
         }
         string? output = a.Get("out");
@@ -123,7 +129,8 @@ internal static partial class Commands
         double gflops = lat3k.Rows * (double)flopsPerRow / (lat3k.Ms / 1000) / 1e9;
         int ceilingRows = Math.Min(model.ChunkSize, 3000);
         // Parallel blocks: P single-threaded blocks at once can at best reach P times one block's ceiling.
-        var ceilingSeconds = BenchGraphs.CeilingSecondsPerRun(products, ceilingRows, model.IntraOpThreads, model.AllowSpinning, repeats, model.Precision);
+        var ceilingSeconds = BenchGraphs.CeilingSecondsPerRun(products, ceilingRows, model.IntraOpThreads, model.AllowSpinning, repeats, model.Precision,
+            model.Provider == ExecutionProvider.Cuda ? runtime.DeviceId : null);
         ceilingSeconds = (ceilingSeconds.Median / model.ParallelBlocks, ceilingSeconds.Best / model.ParallelBlocks);
         double ceilingGflops = ceilingRows * (double)flopsPerRow / ceilingSeconds.Median / 1e9;
         // Best-of-R rates too: on a shared machine other jobs only ever slow a run down, so the fastest
@@ -143,6 +150,7 @@ internal static partial class Commands
                 NetworkFamily.ConsistencyModel => model.UsesSolverLoop ? "10 consistency steps, one loop graph per block" : "10 consistency steps",
                 _ => model.UsesNativeCouplingInverse ? "native inverse pass" : "inverse graph pass",
             },
+            ["provider"] = model.Provider == ExecutionProvider.Cuda ? "cuda" : "cpu",
             ["precision"] = model.Precision == NetworkPrecision.Int8 ? "int8" : "fp32",
             ["chunk_size"] = model.ChunkSize,
             ["parallel_blocks"] = model.ParallelBlocks,
@@ -201,6 +209,8 @@ internal static partial class Commands
         result["memory_sampling"] = cheap.Method is null && cheap.Steps is null ? "default" : $"{cheap.Method ?? "consistency"} {cheap.Steps} step(s)";
         result["memory_rss_before_mb"] = before / 1048576.0;
         result["memory_peak_mb"] = peak / 1048576.0;
+        // On CUDA this is the host process only: the device's own allocations are not in the working set.
+        result["memory_scope"] = model.Provider == ExecutionProvider.Cuda ? "host process (device memory not included)" : "process";
         result["memory_peak_is_process_lifetime"] = !reset;
         result["memory_growth_mb"] = (peak - before) / 1048576.0;
         result["memory_returned_draws_mb"] = (double)draws * model.Manifest.InferenceDim * (sizeof(float) + sizeof(double)) / 1048576.0;
@@ -253,6 +263,65 @@ internal static partial class Commands
                 });
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"sweep {Path.GetFileName(path),-28} chunk {c.Chunk,5}  threads {c.Threads}  spinning {(c.Spinning ? "on " : "off")}  1×3000: {wall,9:F2} ms (cpu {cpu:F0} ms)"));
+            }
+        }
+        finally
+        {
+            foreach (var c in configs) c.Model.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// The CUDA sweep: chunk size × solver loop (one loop graph per block, or host-stepped) × parallel blocks
+    /// (1, 2), timing 1×3000 draws (median of R, round-robin like <see cref="Sweep"/>) and one call of
+    /// <paramref name="conditions"/> conditions × 1,000 draws, where block size decides the throughput.
+    /// Threads and spinning are left out: on CUDA they only move the host's share, a few kernels' launch.
+    /// </summary>
+    private static void SweepCuda(string path, RuntimeOptions runtime, int[] chunks, int repeats, int fmSteps, int conditions, JsonArray sweep, CancellationToken ct)
+    {
+        var configs = new List<(int Chunk, SolverLoopMode Loop, int Blocks, PosteriorModel Model, List<double> Wall)>();
+        try
+        {
+            foreach (int chunk in chunks)
+                foreach (var loop in new[] { SolverLoopMode.Graph, SolverLoopMode.Host })
+                    foreach (int blocks in new[] { 1, 2 })
+                    {
+                        var model = PosteriorModel.Load(path, runtime with { ChunkSize = chunk, ParallelBlocks = blocks, IntraOpThreads = 1, SolverLoop = loop });
+                        // A coupling flow has no solver loop: a graph/host pair would time the same thing twice.
+                        if (loop == SolverLoopMode.Graph && model.Manifest.Family == NetworkFamily.CouplingFlow) { model.Dispose(); continue; }
+                        configs.Add((chunk, loop, blocks, model, []));
+                    }
+            var x = ZeroConditions(configs[0].Model, 1);
+            foreach (var c in configs) c.Model.Sample(x, 3000, BenchSampling(c.Model.Manifest.Family, 1, fmSteps), ct);
+            for (int r = 0; r < repeats; r++)
+                foreach (var c in configs)
+                {
+                    var clock = Stopwatch.StartNew();
+                    c.Model.Sample(x, 3000, BenchSampling(c.Model.Manifest.Family, (ulong)r + 2, fmSteps), ct);
+                    c.Wall.Add(clock.Elapsed.TotalMilliseconds);
+                }
+            var many = ZeroConditions(configs[0].Model, conditions);
+            foreach (var c in configs)
+            {
+                var clock = Stopwatch.StartNew();
+                c.Model.Sample(many, 1000, BenchSampling(c.Model.Manifest.Family, 7, fmSteps), ct);
+                double seconds = clock.Elapsed.TotalSeconds;
+                double wall = BenchStats.Median(c.Wall);
+                string loop = c.Model.UsesSolverLoop ? "graph" : "host";
+                sweep.Add(new JsonObject
+                {
+                    ["model"] = path,
+                    ["provider"] = "cuda",
+                    ["chunk_size"] = c.Chunk,
+                    ["solver_loop"] = loop,
+                    ["parallel_blocks"] = c.Blocks,
+                    ["latency_1x3000_ms"] = wall,
+                    ["latency_1x3000_all_ms"] = new JsonArray(c.Wall.Select(v => (JsonNode)v).ToArray()),
+                    ["throughput_conditions"] = conditions,
+                    ["throughput_draws_per_second"] = conditions * 1000.0 / seconds,
+                });
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"sweep {Path.GetFileName(path),-28} cuda chunk {c.Chunk,6}  loop {loop,-5}  blocks {c.Blocks}  1×3000: {wall,9:F2} ms  {conditions}×1000: {conditions * 1000.0 / seconds,12:F0} draws/s"));
             }
         }
         finally

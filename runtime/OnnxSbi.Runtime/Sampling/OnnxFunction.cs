@@ -49,6 +49,14 @@ internal sealed class OnnxFunction : IDisposable
     }
 
     /// <summary>
+    /// Whether the session runs on a device other than the CPU. ONNX Runtime copies a host input to such a
+    /// device when it is bound (IOBinding::BindInput), not when the graph runs, so a binding made once
+    /// would feed every later run the arrays as they were at bind time: each run then binds its inputs
+    /// again, which copies their current contents. On the CPU the bound arrays are read in place.
+    /// </summary>
+    public bool CopiesInputsAtBind { get; init; }
+
+    /// <summary>
     /// Rows pushed through the graph so far (sum of block rows over all runs); the benchmark multiplies
     /// it by the graph's FLOPs per row to get the network work actually done.
     /// </summary>
@@ -128,11 +136,22 @@ internal sealed class OnnxFunction : IDisposable
         /// <summary>Row-major output arrays, overwritten by each run.</summary>
         public float[][] Outputs { get; }
 
-        /// <summary>Runs the graph on the current inputs. Allocation-free.</summary>
+        /// <summary>Runs the graph on the current inputs. Allocation-free on the CPU.</summary>
         public void Run()
         {
+            BindCurrentInputs();
             owner.session.RunWithBinding(runOptions, binding);
             Counted();
+        }
+
+        /// <summary>
+        /// On a device: binds the inputs again, so that ONNX Runtime copies what the arrays hold now (a
+        /// device buffer from its arena per input, and the UTF-8 bytes of each name on the managed side).
+        /// </summary>
+        private void BindCurrentInputs()
+        {
+            if (!owner.CopiesInputsAtBind) return;
+            for (int k = 0; k < Inputs.Length; k++) binding.BindInput(owner.inputs[k].Name, values[k]);
         }
 
         /// <summary>
@@ -142,6 +161,7 @@ internal sealed class OnnxFunction : IDisposable
         public void Run(CancellationToken ct)
         {
             ct.ThrowIfCancellationRequested();
+            BindCurrentInputs();
             try
             {
                 using (ct.Register(static o => ((RunOptions)o!).Terminate = true, runOptions))

@@ -31,6 +31,14 @@ public sealed class PosteriorModel : IDisposable
     /// <summary>Rows per evaluation when neither the options nor the bundle say (measured, see Load).</summary>
     internal const int DefaultChunkSize = 512;
 
+    /// <summary>
+    /// Rows per block on CUDA when the options do not say. A GPU block's cost is mostly kernel launches until
+    /// its Gemms fill the device, so the CPU's 512-row blocks would be launch-bound; one block of up to this many
+    /// rows runs the 3,000-draw request in one pass and keeps a large request's device memory bounded
+    /// (the sweep on an H100: docs/BENCHMARKS.md, "CUDA").
+    /// </summary>
+    internal const int CudaDefaultChunkSize = 16_384;
+
     /// <summary>Cores used when neither the options nor the bundle say (measured, see Load): one per core, at most two.</summary>
     internal static int DefaultCores => Math.Clamp(Environment.ProcessorCount, 1, 2);
 
@@ -130,9 +138,13 @@ public sealed class PosteriorModel : IDisposable
         // Threads chosen by the caller or the bundle without a block count keep blocks sequential: the
         // two settings share the same cores.
         int blocks = options.ParallelBlocks > 0 ? options.ParallelBlocks : hints?.ParallelBlocks > 0 ? hints.ParallelBlocks : chosenThreads is null ? DefaultCores : 1;
-        var blocking = new Blocking(chunk, blocks);
         bool spinning = options.AllowSpinning ?? (hints is not null && hints.ChunkSize > 0 && hints.AllowSpinning);
         var provider = options.Provider;
+        // The bundle's hints are CPU measurements: on CUDA only the caller's options override the defaults.
+        // Decided after the first session, when the provider in use is known (a CUDA request may fall back).
+        Blocking Blocks() => provider == ExecutionProvider.Cuda
+            ? new Blocking(options.ChunkSize > 0 ? options.ChunkSize : CudaDefaultChunkSize, options.ParallelBlocks > 0 ? options.ParallelBlocks : 1)
+            : new Blocking(chunk, blocks);
         var created = new List<IDisposable>();
         try
         {
@@ -152,7 +164,7 @@ public sealed class PosteriorModel : IDisposable
             {
                 var (session, actual) = Sessions.Create(path, Graph(role, model), provider, options.DeviceId, options.FallbackToCpu, threads, spinning);
                 provider = actual;
-                var f = new OnnxFunction(session, inputs, outputs);
+                var f = new OnnxFunction(session, inputs, outputs) { CopiesInputsAtBind = actual != ExecutionProvider.Cpu };
                 created.Add(f);
                 return f;
             }
@@ -165,7 +177,7 @@ public sealed class PosteriorModel : IDisposable
                 {
                     var (session, _) = Sessions.Create(path, model(), provider, options.DeviceId, fallbackToCpu: false, threads, spinning);
                     var (inputs, outputs) = SolverLoopGraph.Ports(d, c, consistency);
-                    return new OnnxFunction(session, inputs, outputs, evaluationsPerStep);
+                    return new OnnxFunction(session, inputs, outputs, evaluationsPerStep) { CopiesInputsAtBind = provider != ExecutionProvider.Cpu };
                 }
                 catch (Exception e) when (options.SolverLoop == SolverLoopMode.Auto && e is OnnxSbiException or OnnxRuntimeException)
                 {
@@ -179,7 +191,7 @@ public sealed class PosteriorModel : IDisposable
                 Func<IntegratorKind, OnnxFunction?>? loops = UseLoop()
                     ? kind => Loop(() => SolverLoopGraph.FixedStep(Graph(GraphRoles.Velocity), ButcherTableau.For(kind), d), consistency: false, ButcherTableau.For(kind).Stages)
                     : null;
-                return new FlowMatchingPosteriorSampler(velocity, FlowMatchingDefaults.From(manifest.FlowMatching), d, c, blocking, loops, options.SolverLoop == SolverLoopMode.Graph);
+                return new FlowMatchingPosteriorSampler(velocity, FlowMatchingDefaults.From(manifest.FlowMatching), d, c, Blocks(), loops, options.SolverLoop == SolverLoopMode.Graph);
             }
             NetworkSampler Consistency()
             {
@@ -187,7 +199,7 @@ public sealed class PosteriorModel : IDisposable
                 var spec = manifest.Consistency ?? throw new BundleFormatException(path, "a consistency bundle's manifest has no 'consistency' sampler parameters.");
                 OnnxFunction? loop = UseLoop() ? Loop(() => SolverLoopGraph.Consistency(Graph(GraphRoles.Consistency), d), consistency: true, 1) : null;
                 if (loop is not null) created.Add(loop);
-                return new ConsistencyPosteriorSampler(f, spec, d, c, blocking, loop);
+                return new ConsistencyPosteriorSampler(f, spec, d, c, Blocks(), loop);
             }
             NetworkSampler Coupling()
             {
@@ -196,9 +208,9 @@ public sealed class PosteriorModel : IDisposable
                 if (options.CouplingInverse == CouplingInverseMode.Native && contents.CouplingPlan is { } plan)
                 {
                     var subnets = plan.Subnets.Select(s => Function(GraphRoles.Inverse, [(s.Input, s.InputWidth)], [(s.Output, s.OutputWidth)], s.Model)).ToList();
-                    return new CouplingPosteriorSampler(null, forward, new NativeCouplingInverse(plan, subnets, d, c), d, c, blocking);
+                    return new CouplingPosteriorSampler(null, forward, new NativeCouplingInverse(plan, subnets, d, c), d, c, Blocks());
                 }
-                return new CouplingPosteriorSampler(Function(GraphRoles.Inverse, [("z", d), ("conditions", c)], [("theta", d)]), forward, null, d, c, blocking);
+                return new CouplingPosteriorSampler(Function(GraphRoles.Inverse, [("z", d), ("conditions", c)], [("theta", d)]), forward, null, d, c, Blocks());
             }
             NetworkSampler sampler = manifest.Family switch
             {

@@ -84,6 +84,23 @@ public sealed class CudaProviderTests : IDisposable
     }
 
     [CudaFact]
+    public void Load_OnCuda_DefaultsToOneLargeBlock_AndHonoursTheCallersChoice()
+    {
+        string path = Write(dir, NetworkFamily.ConsistencyModel, name: "blocks");
+        using (var model = PosteriorModel.Load(path, Cuda))
+            Assert.Equal((PosteriorModel.CudaDefaultChunkSize, 1), (model.ChunkSize, model.ParallelBlocks));
+        using var chosen = PosteriorModel.Load(path, Cuda with { ChunkSize = 1_000, ParallelBlocks = 2 });
+        Assert.Equal((1_000, 2), (chosen.ChunkSize, chosen.ParallelBlocks));
+        // Two 1,000-row blocks at a time on the device give the draws of one at a time: same noise per block,
+        // same kernels on the same shapes (1e-6 leaves room for a cuBLAS algorithm choice, not for a mix-up).
+        var options = new SamplingOptions { Seed = 3 };
+        using var sequential = PosteriorModel.Load(path, Cuda with { ChunkSize = 1_000, ParallelBlocks = 1 });
+        double[] a = chosen.Sample(X(0.5, 0.5), 5_000, options)["theta"];
+        double[] b = sequential.Sample(X(0.5, 0.5), 5_000, options)["theta"];
+        Assert.True(a.Zip(b, (u, v) => Math.Abs(u - v)).Max() <= 1e-6);
+    }
+
+    [CudaFact]
     public void ShippedBundles_SampledOnCuda_MeetTheirC2stTargets()
     {
         foreach (var (name, target) in ShippedModelsTests.C2stTargets)

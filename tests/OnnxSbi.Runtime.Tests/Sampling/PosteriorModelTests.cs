@@ -228,6 +228,18 @@ public sealed class PosteriorModelTests : IDisposable
     }
 
     [Fact]
+    public void Load_CudaDefaults_ApplyOnlyWhereCudaRuns()
+    {
+        // CudaProviderTests checks the CUDA side on a GPU; here (no GPU in CI) a CUDA request that fell back
+        // must get the CPU's blocks, not one 16,384-row block on a single core.
+        using var model = PosteriorModel.Load(Write(dir, NetworkFamily.FlowMatching), new RuntimeOptions { Provider = ExecutionProvider.Cuda });
+        var expected = model.Provider == ExecutionProvider.Cuda
+            ? (PosteriorModel.CudaDefaultChunkSize, 1)
+            : (PosteriorModel.DefaultChunkSize, Math.Clamp(Environment.ProcessorCount, 1, 2));
+        Assert.Equal(expected, (model.ChunkSize, model.ParallelBlocks));
+    }
+
+    [Fact]
     public void Sample_ErrorInAParallelBlock_SurfacesAsItself()
     {
         using var sampler = new FailingSampler();
