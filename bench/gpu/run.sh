@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # On a GPU machine, from the repository root, after bench/gpu/pack.sh's parts arrived (README.md here):
-#   bash bench/gpu/run.sh RESULTS_DIR [PROVIDER_XZ]
+#   bash bench/gpu/run.sh RESULTS_DIR [PROVIDER_XZ] [facts]     (facts: stop after the CUDA facts)
 # Unpacks the .NET runtime, ONNX Runtime and the Release builds, then, each stage with a time limit and
 # its output in RESULTS_DIR (8 files at most, what the lent machine sends back):
 #   run.log                  everything printed: GPU, driver, CUDA libraries found, each stage's table,
@@ -48,6 +48,7 @@ M=models/two_moons
 stage() { local limit=$1; shift; echo "=== $(date -u +%T) $*" >&2; timeout "$limit" "$@"; echo "=== exit $?" >&2; }
 stage 150 dotnet "$TESTS/OnnxSbi.Runtime.Tests.dll" CudaProviderTests PosteriorModelTests > "$OUT/facts.log" 2>&1
 grep -E "^(FAIL|SKIP)|passed" -A2 "$OUT/facts.log"
+[ "${3:-}" = facts ] && exit 0
 stage 90 "$CLI/onnxsbi" bench --provider cuda --model $M/flow_matching.onnxsbi --repeats 7 --large-conditions 100 --out "$OUT/cuda_defaults_fm.json"
 stage 90 "$CLI/onnxsbi" bench --provider cuda --model $M/consistency_model.onnxsbi --model $M/affine_coupling_flow.onnxsbi \
   --model $M/spline_coupling_flow.onnxsbi --repeats 7 --large-conditions 1000 --out "$OUT/cuda_defaults_others.json"
