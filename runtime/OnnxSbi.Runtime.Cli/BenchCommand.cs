@@ -43,7 +43,7 @@ internal static partial class Commands
         if (a.Has("sweep"))
         {
             bool cuda = runtime.Provider == ExecutionProvider.Cuda;
-            int[] chunks = (a.Get("sweep-chunks") ?? (cuda ? "512,3000,16384,65536" : "128,256,512,1024,3000")).Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+            int[] chunks = (a.Get("sweep-chunks") ?? (cuda ? "512,4096,16384,65536" : "128,256,512,1024,3000")).Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
             var sweep = new JsonArray();
             int sweepSteps = a.Int("sweep-steps", 1, 10_000) ?? 25;
             int sweepConditions = a.Int("sweep-conditions", 1, 1_000_000) ?? 100;

@@ -30,12 +30,13 @@ internal static partial class Commands
                     [--out scores.csv]
                     C2ST against the exact two-moons posterior at x=(0,0) and the first K of the 10 fixed test
                     observations (N model vs N exact draws each), as the two-moons tutorial scores.
-          bench     --model PATH [--model PATH …] [--repeats R] [--threads T] [--chunk-size R] [--parallel-blocks P] [--precision fp32|int8] [--coupling-inverse native|graph] [--solver-loop auto|host|graph]
-                    [--large-conditions M] [--memory-draws N] [--no-memory] [--sweep [--sweep-chunks 128,512] [--sweep-steps K]]
+          bench     --model PATH [--model PATH …] [--repeats R] [--provider cpu|cuda] [--threads T] [--chunk-size R] [--parallel-blocks P] [--precision fp32|int8] [--coupling-inverse native|graph] [--solver-loop auto|host|graph]
+                    [--large-conditions M] [--memory-draws N] [--no-memory] [--sweep [--sweep-chunks 128,512] [--sweep-steps K] [--sweep-conditions M]]
                     [--out results.json]
                     Latency (median of R) for 1×1000 and 1×3000 draws, throughput for M×1000, network
                     GFLOP/s against a Gemm-only ceiling, peak memory for N draws; --sweep times 1×3000
-                    over chunk sizes × threads 1, 2 × spinning on, off.
+                    over chunk sizes × threads 1, 2 × spinning on, off (on CUDA: chunk sizes × solver
+                    loop graph, host × parallel blocks 1, 2, plus M×1000 throughput). Never falls back to the CPU.
         Run 'onnxsbi VERB --help' for details. README.md documents every flag with an example.
         """;
 

@@ -83,13 +83,18 @@ public sealed record RuntimeOptions
     /// <summary>Let ONNX Runtime's worker threads spin between operators; null takes the bundle's hint, else off (docs/BENCHMARKS.md).</summary>
     public bool? AllowSpinning { get; init; }
 
-    /// <summary>Rows per network evaluation; larger requests are processed in chunks of this size. 0 takes the bundle's hint, else 512 (measured, docs/BENCHMARKS.md). Draws depend on it: each block has its own noise stream.</summary>
+    /// <summary>
+    /// Rows per network evaluation; larger requests are processed in chunks of this size. 0 takes the bundle's
+    /// hint, else 512 on the CPU and 16,384 on CUDA, where the bundle's (CPU-measured) hint is not used
+    /// (measured, docs/BENCHMARKS.md). Draws depend on it: each block has its own noise stream, so the same
+    /// seed gives other draws on CUDA than on the CPU unless both run the same chunk size.
+    /// </summary>
     public int ChunkSize { get; init; }
 
     /// <summary>
     /// Blocks of <see cref="ChunkSize"/> rows evaluated at once, each on its own thread (1: one after
-    /// another). 0 takes the bundle's hint, else one per core (at most 2) when
-    /// <see cref="IntraOpThreads"/> is not set, and 1 otherwise. Draws do not depend on it. Several blocks on
+    /// another). 0 takes the bundle's hint, else one per core when <see cref="IntraOpThreads"/> is not set,
+    /// and 1 otherwise; on CUDA 1 (one large block keeps the device busy). Draws do not depend on it. Several blocks on
     /// single-threaded evaluations scale better than one block on several intra-op threads, whose elementwise
     /// kernels split badly: with <see cref="IntraOpThreads"/> 1 and this the core count, use a chunk size that
     /// splits the request into at least that many blocks (docs/BENCHMARKS.md).

@@ -213,7 +213,7 @@ public sealed class PosteriorModelTests : IDisposable
     [Fact]
     public void Load_Defaults_EveryFamilyRunsSingleThreadedBlocksInParallel()
     {
-        int cores = Math.Clamp(Environment.ProcessorCount, 1, 2);
+        int cores = Environment.ProcessorCount;
         using (var coupling = PosteriorModel.Load(Write(dir, NetworkFamily.CouplingFlow)))
         {
             Assert.Equal((1, cores, 512), (coupling.IntraOpThreads, coupling.ParallelBlocks, coupling.ChunkSize));
@@ -235,7 +235,7 @@ public sealed class PosteriorModelTests : IDisposable
         using var model = PosteriorModel.Load(Write(dir, NetworkFamily.FlowMatching), new RuntimeOptions { Provider = ExecutionProvider.Cuda });
         var expected = model.Provider == ExecutionProvider.Cuda
             ? (PosteriorModel.CudaDefaultChunkSize, 1)
-            : (PosteriorModel.DefaultChunkSize, Math.Clamp(Environment.ProcessorCount, 1, 2));
+            : (PosteriorModel.DefaultChunkSize, Environment.ProcessorCount);
         Assert.Equal(expected, (model.ChunkSize, model.ParallelBlocks));
     }
 
