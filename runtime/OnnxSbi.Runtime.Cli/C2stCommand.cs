@@ -26,7 +26,7 @@ internal static partial class Commands
             throw new UsageException($"--out must end in .csv; got '{output}'.");
         var options = ParseSampling(a);
 
-        using var model = PosteriorModel.Load(a.Require("model"), ParseRuntime(a));
+        using var model = Load(a.Require("model"), ParseRuntime(a));
         double[] xs = TwoMoonsPosterior.ScoringObservations(count);
         int rows = count + 1;
         var clock = Stopwatch.StartNew();

@@ -139,6 +139,20 @@ internal static partial class Commands
         return DataFiles.FromAssignments(assignments, specs);
     }
 
+    /// <summary>Loads a bundle for a verb, telling the user when a CUDA request fell back to the CPU.</summary>
+    private static PosteriorModel Load(string path, RuntimeOptions options)
+    {
+        var model = PosteriorModel.Load(path, options);
+        if (FallbackWarning(options, model.Provider) is string warning) Console.Error.WriteLine($"warning: {warning}");
+        return model;
+    }
+
+    /// <summary>The warning for a provider other than the one asked for, or null.</summary>
+    internal static string? FallbackWarning(RuntimeOptions requested, ExecutionProvider actual) =>
+        requested.Provider == ExecutionProvider.Cuda && actual != ExecutionProvider.Cuda
+            ? "the CUDA execution provider is not available here (no GPU, driver or CUDA libraries); running on the CPU."
+            : null;
+
     private static int Sample(string[] args, CancellationToken ct)
     {
         var a = new CliArgs("sample", args,
@@ -148,7 +162,7 @@ internal static partial class Commands
             throw new UsageException($"--out must end in .csv or .npy; got '{output}'.");
         int n = a.Int("num-samples", int.MinValue, int.MaxValue) ?? throw new UsageException("'sample': missing required option '--num-samples'.");
         var options = ParseSampling(a);
-        using var model = PosteriorModel.Load(a.Require("model"), ParseRuntime(a));
+        using var model = Load(a.Require("model"), ParseRuntime(a));
         var conditions = ParseConditions(a, model, out bool many);
         var clock = Stopwatch.StartNew();
         var draws = model.Sample(conditions, n, options, ct);
@@ -165,7 +179,7 @@ internal static partial class Commands
         var a = new CliArgs("log-prob", args, ["model", "condition", "conditions-file", "theta-file", "out", .. RuntimeFlags.Where(f => f is not ("coupling-inverse" or "solver-loop"))], []);
         string output = a.Require("out");
         // Densities use the forward graph only: no subnets are cut out for a sampling pass that never runs.
-        using var model = PosteriorModel.Load(a.Require("model"), ParseRuntime(a) with { CouplingInverse = CouplingInverseMode.Graph });
+        using var model = Load(a.Require("model"), ParseRuntime(a) with { CouplingInverse = CouplingInverseMode.Graph });
         var conditions = ParseConditions(a, model, out _);
         var theta = DataFiles.ReadCsv(a.Require("theta-file"), model.Manifest.InferenceVariables, "theta");
         double[] lp = model.LogProb(theta, conditions);

@@ -44,7 +44,7 @@ internal static partial class Commands
         };
         options.Validate();
 
-        using var model = PosteriorModel.Load(a.Require("model"), ParseRuntime(a));
+        using var model = Load(a.Require("model"), ParseRuntime(a));
         DiagnosticsReport report;
         string source;
         if (createSimulator is not null)

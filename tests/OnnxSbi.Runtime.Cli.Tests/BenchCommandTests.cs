@@ -40,6 +40,15 @@ public sealed class BenchCommandTests : IDisposable
     }
 
     [Fact]
+    public void FallbackWarning_OnlyWhenCudaWasAskedForAndTheCpuRuns()
+    {
+        var cuda = new RuntimeOptions { Provider = ExecutionProvider.Cuda };
+        Assert.Contains("running on the CPU", Commands.FallbackWarning(cuda, ExecutionProvider.Cpu));
+        Assert.Null(Commands.FallbackWarning(cuda, ExecutionProvider.Cuda));
+        Assert.Null(Commands.FallbackWarning(new RuntimeOptions(), ExecutionProvider.Cpu));
+    }
+
+    [Fact]
     public void Bench_OnTheCpu_ReportsItsProviderAndTimes()
     {
         var r = Bench("cpu");
