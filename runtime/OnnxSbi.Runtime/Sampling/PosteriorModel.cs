@@ -35,13 +35,13 @@ public sealed class PosteriorModel : IDisposable
     /// Rows per block on CUDA when the options do not say. A GPU block's cost is mostly kernel launches until
     /// its Gemms fill the device, so the CPU's 512-row blocks would be launch-bound; one block of up to this many
     /// rows runs the 3,000-draw request in one pass and keeps a large request's device memory bounded
-    /// (the sweep on an H100: docs/BENCHMARKS.md, "CUDA").
+    /// (the sweep on an H100: docs/BENCHMARKS.md, "GPU").
     /// </summary>
     internal const int CudaDefaultChunkSize = 16_384;
 
     /// <summary>
     /// Parallel blocks when neither the options nor the bundle say: one per core. Measured on 2 cores here and on
-    /// a 16-core Xeon (docs/BENCHMARKS.md, "CUDA and a 16-core CPU"), where 16 blocks sampled flow matching's
+    /// a 16-core Xeon (docs/BENCHMARKS.md, "GPU"), where 16 blocks sampled flow matching's
     /// 3,000 draws 2.1-2.3x and 20 x 1,000 draws 3.9-8.6x faster than 2.
     /// </summary>
     internal static int DefaultCores => Math.Max(1, Environment.ProcessorCount);
