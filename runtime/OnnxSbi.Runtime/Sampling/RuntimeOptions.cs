@@ -94,7 +94,8 @@ public sealed record RuntimeOptions
     /// <summary>
     /// Blocks of <see cref="ChunkSize"/> rows evaluated at once, each on its own thread (1: one after
     /// another). 0 takes the bundle's hint, else one per core when <see cref="IntraOpThreads"/> is not set,
-    /// and 1 otherwise; on CUDA 1 (one large block keeps the device busy). Draws do not depend on it. Several blocks on
+    /// and 1 otherwise; on CUDA 1 (one large block keeps the device busy). Draws do not depend on it. A server
+    /// that runs many calls at once already keeps its cores busy: 1 there avoids cores × calls threads. Several blocks on
     /// single-threaded evaluations scale better than one block on several intra-op threads, whose elementwise
     /// kernels split badly: with <see cref="IntraOpThreads"/> 1 and this the core count, use a chunk size that
     /// splits the request into at least that many blocks (docs/BENCHMARKS.md).
