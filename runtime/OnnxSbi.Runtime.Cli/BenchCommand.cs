@@ -50,8 +50,8 @@ internal static partial class Commands
             root["sweep_fm_rk4_steps"] = sweepSteps;
             foreach (string path in models)
             {
-                if (cuda) SweepCuda(path, runtime, chunks, repeats, sweepSteps, sweepConditions, sweep, ct);
-                else Sweep(path, chunks, repeats, sweepSteps, sweep, ct);
+                if (cuda) Sweep(path, CudaSweepConfigs(runtime, chunks, BundleReader.Read(path).Manifest.Family), repeats, sweepSteps, sweepConditions, sweep, ct);
+                else Sweep(path, CpuSweepConfigs(chunks), repeats, sweepSteps, 0, sweep, ct);
             }
             root["sweep"] = sweep;
         }
@@ -129,8 +129,7 @@ internal static partial class Commands
         double gflops = lat3k.Rows * (double)flopsPerRow / (lat3k.Ms / 1000) / 1e9;
         int ceilingRows = Math.Min(model.ChunkSize, 3000);
         // Parallel blocks: P single-threaded blocks at once can at best reach P times one block's ceiling.
-        var ceilingSeconds = BenchGraphs.CeilingSecondsPerRun(products, ceilingRows, model.IntraOpThreads, model.AllowSpinning, repeats, model.Precision,
-            model.Provider == ExecutionProvider.Cuda ? runtime.DeviceId : null);
+        var ceilingSeconds = BenchGraphs.CeilingSecondsPerRun(products, ceilingRows, repeats, model, runtime.DeviceId);
         ceilingSeconds = (ceilingSeconds.Median / model.ParallelBlocks, ceilingSeconds.Best / model.ParallelBlocks);
         double ceilingGflops = ceilingRows * (double)flopsPerRow / ceilingSeconds.Median / 1e9;
         // Best-of-R rates too: on a shared machine other jobs only ever slow a run down, so the fastest
@@ -218,115 +217,88 @@ internal static partial class Commands
         GC.KeepAlive(managedPeakBefore);
     }
 
+    /// <summary>One configuration of a sweep: its runtime options, its JSON labels and its console label.</summary>
+    internal readonly record struct SweepConfig(RuntimeOptions Options, JsonObject Labels, string Text);
+
     /// <summary>
-    /// Times 1×3000 draws for each chunk size × threads (1, 2) × spinning (on, off). Flow matching may use
-    /// fewer RK4 steps than 25 here (<paramref name="fmSteps"/>): chunking and threading change the cost
-    /// per evaluation, not the number of evaluations, so the ranking holds and the sweep fits a busy machine.
-    /// All configurations are loaded first and timed round-robin, one run each per round, so that load
-    /// from other jobs drifting during the sweep hits every configuration alike.
+    /// The CPU sweep: chunk size × threads (1, 2) × spinning (on, off). Flow matching may use fewer RK4 steps than
+    /// 25 in a sweep: chunking and threading change the cost per evaluation, not the number of evaluations, so the
+    /// ranking holds and the sweep fits a busy machine.
     /// </summary>
-    private static void Sweep(string path, int[] chunks, int repeats, int fmSteps, JsonArray sweep, CancellationToken ct)
+    private static IEnumerable<SweepConfig> CpuSweepConfigs(int[] chunks) =>
+        from threads in new[] { 1, 2 }
+        from spinning in new[] { true, false }
+        from chunk in chunks
+        select new SweepConfig(new RuntimeOptions { ChunkSize = chunk, IntraOpThreads = threads, AllowSpinning = spinning },
+            new JsonObject { ["chunk_size"] = chunk, ["intra_op_threads"] = threads, ["allow_spinning"] = spinning },
+            string.Create(CultureInfo.InvariantCulture, $"chunk {chunk,5}  threads {threads}  spinning {(spinning ? "on " : "off")}"));
+
+    /// <summary>
+    /// The CUDA sweep: chunk size × solver loop (one loop graph per block, or host-stepped; coupling flows have no
+    /// loop) × parallel blocks (1, 2). Threads and spinning are left out: on CUDA they only move the host's share,
+    /// a few kernels' launch.
+    /// </summary>
+    internal static IEnumerable<SweepConfig> CudaSweepConfigs(RuntimeOptions runtime, int[] chunks, NetworkFamily family) =>
+        from chunk in chunks
+        from loop in family == NetworkFamily.CouplingFlow ? [SolverLoopMode.Host] : new[] { SolverLoopMode.Graph, SolverLoopMode.Host }
+        from blocks in new[] { 1, 2 }
+        let name = loop == SolverLoopMode.Graph ? "graph" : "host"
+        select new SweepConfig(runtime with { ChunkSize = chunk, ParallelBlocks = blocks, IntraOpThreads = 1, SolverLoop = loop },
+            new JsonObject { ["provider"] = "cuda", ["chunk_size"] = chunk, ["solver_loop"] = name, ["parallel_blocks"] = blocks },
+            string.Create(CultureInfo.InvariantCulture, $"cuda chunk {chunk,6}  loop {name,-5}  blocks {blocks}"));
+
+    /// <summary>
+    /// Times 1×3000 draws for every configuration: all are loaded first and timed round-robin, one run each per
+    /// round, so that load from other jobs drifting during the sweep hits every configuration alike (median of
+    /// R, and the process's CPU time). With <paramref name="conditions"/> &gt; 0, each also samples that many
+    /// conditions × 1,000 draws once, where the block size decides the throughput.
+    /// </summary>
+    private static void Sweep(string path, IEnumerable<SweepConfig> configs, int repeats, int fmSteps, int conditions, JsonArray sweep, CancellationToken ct)
     {
-        var configs = new List<(int Chunk, int Threads, bool Spinning, PosteriorModel Model, List<double> Wall, List<double> Cpu)>();
+        var runs = new List<(SweepConfig Config, PosteriorModel Model, List<double> Wall, List<double> Cpu)>();
         try
         {
-            foreach (int threads in new[] { 1, 2 })
-                foreach (bool spinning in new[] { true, false })
-                    foreach (int chunk in chunks)
-                        configs.Add((chunk, threads, spinning, PosteriorModel.Load(path, new RuntimeOptions { ChunkSize = chunk, IntraOpThreads = threads, AllowSpinning = spinning }), [], []));
-            var x = ZeroConditions(configs[0].Model, 1);
-            foreach (var c in configs) c.Model.Sample(x, 3000, BenchSampling(c.Model.Manifest.Family, 1, fmSteps), ct);
+            foreach (var config in configs) runs.Add((config, PosteriorModel.Load(path, config.Options), [], []));
+            var x = ZeroConditions(runs[0].Model, 1);
+            foreach (var run in runs) run.Model.Sample(x, 3000, BenchSampling(run.Model.Manifest.Family, 1, fmSteps), ct);
             using var process = Process.GetCurrentProcess();
             for (int r = 0; r < repeats; r++)
-                foreach (var c in configs)
+                foreach (var run in runs)
                 {
                     process.Refresh();
                     var cpuBefore = process.TotalProcessorTime;
                     var clock = Stopwatch.StartNew();
-                    c.Model.Sample(x, 3000, BenchSampling(c.Model.Manifest.Family, (ulong)r + 2, fmSteps), ct);
-                    c.Wall.Add(clock.Elapsed.TotalMilliseconds);
+                    run.Model.Sample(x, 3000, BenchSampling(run.Model.Manifest.Family, (ulong)r + 2, fmSteps), ct);
+                    run.Wall.Add(clock.Elapsed.TotalMilliseconds);
                     process.Refresh();
-                    c.Cpu.Add((process.TotalProcessorTime - cpuBefore).TotalMilliseconds);
+                    run.Cpu.Add((process.TotalProcessorTime - cpuBefore).TotalMilliseconds);
                 }
-            foreach (var c in configs)
+            var many = conditions > 0 ? ZeroConditions(runs[0].Model, conditions) : null;
+            foreach (var run in runs)
             {
-                double wall = BenchStats.Median(c.Wall), cpu = BenchStats.Median(c.Cpu);
-                sweep.Add(new JsonObject
-                {
-                    ["model"] = path,
-                    ["chunk_size"] = c.Chunk,
-                    ["intra_op_threads"] = c.Threads,
-                    ["allow_spinning"] = c.Spinning,
-                    ["latency_1x3000_ms"] = wall,
-                    ["cpu_1x3000_ms"] = cpu,
-                    ["latency_1x3000_all_ms"] = new JsonArray(c.Wall.Select(v => (JsonNode)v).ToArray()),
-                });
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"sweep {Path.GetFileName(path),-28} chunk {c.Chunk,5}  threads {c.Threads}  spinning {(c.Spinning ? "on " : "off")}  1×3000: {wall,9:F2} ms (cpu {cpu:F0} ms)"));
-            }
-        }
-        finally
-        {
-            foreach (var c in configs) c.Model.Dispose();
-        }
-    }
-
-    /// <summary>
-    /// The CUDA sweep: chunk size × solver loop (one loop graph per block, or host-stepped) × parallel blocks
-    /// (1, 2), timing 1×3000 draws (median of R, round-robin like <see cref="Sweep"/>) and one call of
-    /// <paramref name="conditions"/> conditions × 1,000 draws, where block size decides the throughput.
-    /// Threads and spinning are left out: on CUDA they only move the host's share, a few kernels' launch.
-    /// </summary>
-    private static void SweepCuda(string path, RuntimeOptions runtime, int[] chunks, int repeats, int fmSteps, int conditions, JsonArray sweep, CancellationToken ct)
-    {
-        var configs = new List<(int Chunk, SolverLoopMode Loop, int Blocks, PosteriorModel Model, List<double> Wall)>();
-        try
-        {
-            foreach (int chunk in chunks)
-                foreach (var loop in new[] { SolverLoopMode.Graph, SolverLoopMode.Host })
-                    foreach (int blocks in new[] { 1, 2 })
-                    {
-                        var model = PosteriorModel.Load(path, runtime with { ChunkSize = chunk, ParallelBlocks = blocks, IntraOpThreads = 1, SolverLoop = loop });
-                        // A coupling flow has no solver loop: a graph/host pair would time the same thing twice.
-                        if (loop == SolverLoopMode.Graph && model.Manifest.Family == NetworkFamily.CouplingFlow) { model.Dispose(); continue; }
-                        configs.Add((chunk, loop, blocks, model, []));
-                    }
-            var x = ZeroConditions(configs[0].Model, 1);
-            foreach (var c in configs) c.Model.Sample(x, 3000, BenchSampling(c.Model.Manifest.Family, 1, fmSteps), ct);
-            for (int r = 0; r < repeats; r++)
-                foreach (var c in configs)
+                double wall = BenchStats.Median(run.Wall), cpu = BenchStats.Median(run.Cpu);
+                var result = new JsonObject { ["model"] = path };
+                foreach (var (key, value) in run.Config.Labels) result[key] = value?.DeepClone();
+                result["latency_1x3000_ms"] = wall;
+                result["cpu_1x3000_ms"] = cpu;
+                result["latency_1x3000_all_ms"] = new JsonArray(run.Wall.Select(v => (JsonNode)v).ToArray());
+                string line = string.Create(CultureInfo.InvariantCulture, $"sweep {Path.GetFileName(path),-28} {run.Config.Text}  1×3000: {wall,9:F2} ms (cpu {cpu:F0} ms)");
+                if (many is not null)
                 {
                     var clock = Stopwatch.StartNew();
-                    c.Model.Sample(x, 3000, BenchSampling(c.Model.Manifest.Family, (ulong)r + 2, fmSteps), ct);
-                    c.Wall.Add(clock.Elapsed.TotalMilliseconds);
+                    run.Model.Sample(many, 1000, BenchSampling(run.Model.Manifest.Family, 7, fmSteps), ct);
+                    double rate = conditions * 1000.0 / clock.Elapsed.TotalSeconds;
+                    result["throughput_conditions"] = conditions;
+                    result["throughput_draws_per_second"] = rate;
+                    line += string.Create(CultureInfo.InvariantCulture, $"  {conditions}×1000: {rate,12:F0} draws/s");
                 }
-            var many = ZeroConditions(configs[0].Model, conditions);
-            foreach (var c in configs)
-            {
-                var clock = Stopwatch.StartNew();
-                c.Model.Sample(many, 1000, BenchSampling(c.Model.Manifest.Family, 7, fmSteps), ct);
-                double seconds = clock.Elapsed.TotalSeconds;
-                double wall = BenchStats.Median(c.Wall);
-                string loop = c.Model.UsesSolverLoop ? "graph" : "host";
-                sweep.Add(new JsonObject
-                {
-                    ["model"] = path,
-                    ["provider"] = "cuda",
-                    ["chunk_size"] = c.Chunk,
-                    ["solver_loop"] = loop,
-                    ["parallel_blocks"] = c.Blocks,
-                    ["latency_1x3000_ms"] = wall,
-                    ["latency_1x3000_all_ms"] = new JsonArray(c.Wall.Select(v => (JsonNode)v).ToArray()),
-                    ["throughput_conditions"] = conditions,
-                    ["throughput_draws_per_second"] = conditions * 1000.0 / seconds,
-                });
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"sweep {Path.GetFileName(path),-28} cuda chunk {c.Chunk,6}  loop {loop,-5}  blocks {c.Blocks}  1×3000: {wall,9:F2} ms  {conditions}×1000: {conditions * 1000.0 / seconds,12:F0} draws/s"));
+                sweep.Add(result);
+                Console.WriteLine(line);
             }
         }
         finally
         {
-            foreach (var c in configs) c.Model.Dispose();
+            foreach (var run in runs) run.Model.Dispose();
         }
     }
 

@@ -85,22 +85,17 @@ internal static class BenchGraphs
 
     /// <summary>
     /// Median and best seconds per run of the ceiling graph on <paramref name="rows"/> rows over
-    /// <paramref name="repeats"/> timed batches, with the model's threading. With <paramref name="cudaDevice"/>
-    /// the chain runs on that GPU with its outputs bound to device memory, so that a run is the Gemms and
-    /// the copy of the small first input, not a copy of every output back to the host.
+    /// <paramref name="repeats"/> timed batches, in a session made as <paramref name="model"/>'s are (provider,
+    /// threading, spinning; the same Gemms quantized when it runs int8). On CUDA (device <paramref name="deviceId"/>)
+    /// the outputs are bound to device memory, so that a run is the Gemms and the copy of the small first input,
+    /// not a copy of every output back to the host.
     /// </summary>
-    public static (double Median, double Best) CeilingSecondsPerRun(IReadOnlyList<MatrixProduct> products, int rows, int threads, bool spinning, int repeats,
-        NetworkPrecision precision = NetworkPrecision.Float32, int? cudaDevice = null)
+    public static (double Median, double Best) CeilingSecondsPerRun(IReadOnlyList<MatrixProduct> products, int rows, int repeats, PosteriorModel model, int deviceId)
     {
         var (bytes, inputs, outputs) = Ceiling(products);
-        // The int8 ceiling is the same chain with the same Gemms quantized as the network's.
-        if (precision == NetworkPrecision.Int8) bytes = OnnxSbi.Runtime.Sampling.Int8Quantizer.Quantize(bytes, OnnxSbi.Runtime.Sampling.Int8Quantizer.WeightRange).Model;
-        using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, ExecutionMode = ExecutionMode.ORT_SEQUENTIAL };
-        if (threads > 0) options.IntraOpNumThreads = threads;
-        options.AddSessionConfigEntry("session.intra_op.allow_spinning", spinning ? "1" : "0");
-        if (cudaDevice is int device) options.AppendExecutionProvider_CUDA(device);
-        using var session = new InferenceSession(bytes, options);
-        using var deviceMemory = cudaDevice is int id ? new OrtMemoryInfo(OrtMemoryInfo.allocatorCUDA, OrtAllocatorType.DeviceAllocator, id, OrtMemType.Default) : null;
+        using var session = Sessions.Create(model.SourcePath, PosteriorModel.Prepare(bytes, model.Precision), model.Provider, deviceId, fallbackToCpu: false,
+            model.IntraOpThreads, model.AllowSpinning).Session;
+        using var deviceMemory = model.Provider == ExecutionProvider.Cuda ? new OrtMemoryInfo(OrtMemoryInfo.allocatorCUDA, OrtAllocatorType.DeviceAllocator, deviceId, OrtMemType.Default) : null;
         using var binding = session.CreateIoBinding();
         using var run = new RunOptions();
         var values = new List<OrtValue>();

@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using Microsoft.ML.OnnxRuntime;
+using OnnxSbi.Contracts.Manifest;
 
 namespace OnnxSbi.Runtime.Cli.Tests;
 
@@ -9,31 +9,10 @@ public sealed class BenchCommandTests : IDisposable
 
     public void Dispose() => Directory.Delete(dir, recursive: true);
 
-    private static string ShippedBundle(string name)
-    {
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-            if (File.Exists(Path.Combine(d.FullName, "OnnxSbi.sln"))) return Path.Combine(d.FullName, "models", "two_moons", name + ".onnxsbi");
-        throw new DirectoryNotFoundException($"No OnnxSbi.sln above {AppContext.BaseDirectory}.");
-    }
-
-    private static bool CudaAvailable()
-    {
-        try
-        {
-            using var options = new SessionOptions();
-            options.AppendExecutionProvider_CUDA(0);
-            return true;
-        }
-        catch (Exception e) when (e is OnnxRuntimeException or DllNotFoundException or EntryPointNotFoundException)
-        {
-            return false;
-        }
-    }
-
     private JsonObject Bench(string provider)
     {
         string output = Path.Combine(dir, provider + ".json");
-        int code = Commands.Run("bench", ["--model", ShippedBundle("affine_coupling_flow"), "--provider", provider, "--repeats", "1",
+        int code = Commands.Run("bench", ["--model", ShippedBundles.Path("affine_coupling_flow"), "--provider", provider, "--repeats", "1",
             "--large-conditions", "2", "--no-memory", "--out", output], CancellationToken.None);
         Assert.Equal(0, code);
         return JsonNode.Parse(File.ReadAllText(output))!["models"]![0]!.AsObject();
@@ -58,9 +37,42 @@ public sealed class BenchCommandTests : IDisposable
     }
 
     [Fact]
+    public void Bench_CpuSweep_TimesEveryThreadAndSpinningChoicePerChunk()
+    {
+        string output = Path.Combine(dir, "sweep.json");
+        Assert.Equal(0, Commands.Run("bench", ["--model", ShippedBundles.Path("affine_coupling_flow"), "--repeats", "1", "--large-conditions", "2",
+            "--no-memory", "--sweep", "--sweep-chunks", "256,512", "--out", output], CancellationToken.None));
+        var sweep = JsonNode.Parse(File.ReadAllText(output))!["sweep"]!.AsArray();
+        // 2 chunk sizes × threads 1, 2 × spinning on, off, each labelled and timed; no throughput run on the CPU.
+        Assert.Equal(8, sweep.Count);
+        var labels = sweep.Select(r => ((int)r!["chunk_size"]!, (int)r["intra_op_threads"]!, (bool)r["allow_spinning"]!)).ToHashSet();
+        Assert.Equal(8, labels.Count);
+        Assert.All(sweep, r =>
+        {
+            Assert.True((double)r!["latency_1x3000_ms"]! > 0);
+            Assert.Null(r["throughput_draws_per_second"]);
+        });
+    }
+
+    [Fact]
+    public void CudaSweep_LoopGraphAndHostForSolvers_HostOnlyForCouplingFlows()
+    {
+        // The configurations the CUDA sweep loads (it cannot run without a GPU): every option the caller gave is
+        // kept, and a coupling flow, which has no solver loop, is not timed twice.
+        var cuda = new RuntimeOptions { Provider = ExecutionProvider.Cuda, Precision = NetworkPrecision.Float32, FallbackToCpu = false };
+        var flow = Commands.CudaSweepConfigs(cuda, [512, 4096], NetworkFamily.FlowMatching).ToList();
+        Assert.Equal(8, flow.Count);
+        Assert.Equal(8, flow.Select(c => (c.Options.ChunkSize, c.Options.SolverLoop, c.Options.ParallelBlocks)).Distinct().Count());
+        Assert.All(flow, c => Assert.Equal((ExecutionProvider.Cuda, false, 1), (c.Options.Provider, c.Options.FallbackToCpu, c.Options.IntraOpThreads)));
+        var coupling = Commands.CudaSweepConfigs(cuda, [512, 4096], NetworkFamily.CouplingFlow).ToList();
+        Assert.Equal(4, coupling.Count);
+        Assert.All(coupling, c => Assert.Equal(SolverLoopMode.Host, c.Options.SolverLoop));
+    }
+
+    [Fact]
     public void Bench_Cuda_RunsOnCudaOrFailsNamingTheProvider_NeverOnTheCpu()
     {
-        if (CudaAvailable())
+        if (Sessions.CudaUnavailableReason is null)
         {
             Assert.Equal("cuda", (string)Bench("cuda")["provider"]!);
             return;

@@ -6,18 +6,11 @@ public sealed class C2stCommandTests : IDisposable
 
     public void Dispose() => Directory.Delete(dir, recursive: true);
 
-    private static string ShippedBundle(string name)
-    {
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-            if (File.Exists(Path.Combine(d.FullName, "OnnxSbi.sln"))) return Path.Combine(d.FullName, "models", "two_moons", name + ".onnxsbi");
-        throw new DirectoryNotFoundException($"No OnnxSbi.sln above {AppContext.BaseDirectory}.");
-    }
-
     [Fact]
     public void C2st_ShippedSplineFlow_WritesOneScorePerObservation()
     {
         string output = Path.Combine(dir, "scores.csv");
-        int code = Commands.Run("c2st", ["--model", ShippedBundle("spline_coupling_flow"), "--draws", "2000", "--observations", "2", "--seed", "3", "--out", output], CancellationToken.None);
+        int code = Commands.Run("c2st", ["--model", ShippedBundles.Path("spline_coupling_flow"), "--draws", "2000", "--observations", "2", "--seed", "3", "--out", output], CancellationToken.None);
         Assert.Equal(0, code);
         string[] lines = File.ReadAllLines(output);
         Assert.Equal("observation,x1,x2,c2st", lines[0]);
@@ -36,7 +29,7 @@ public sealed class C2stCommandTests : IDisposable
     [Fact]
     public void C2st_UnknownTask_IsAUsageErrorNamingTheTask()
     {
-        var e = Assert.Throws<UsageException>(() => Commands.Run("c2st", ["--model", ShippedBundle("affine_coupling_flow"), "--task", "gaussian"], CancellationToken.None));
+        var e = Assert.Throws<UsageException>(() => Commands.Run("c2st", ["--model", ShippedBundles.Path("affine_coupling_flow"), "--task", "gaussian"], CancellationToken.None));
         Assert.Contains("'gaussian'", e.Message);
     }
 
@@ -44,7 +37,7 @@ public sealed class C2stCommandTests : IDisposable
     public void C2st_Int8InParallelBlocks_ScoresLikeFloat()
     {
         string output = Path.Combine(dir, "int8.csv");
-        int code = Commands.Run("c2st", ["--model", ShippedBundle("affine_coupling_flow"), "--draws", "2000", "--observations", "0", "--seed", "3",
+        int code = Commands.Run("c2st", ["--model", ShippedBundles.Path("affine_coupling_flow"), "--draws", "2000", "--observations", "0", "--seed", "3",
             "--precision", "int8", "--threads", "1", "--parallel-blocks", "2", "--chunk-size", "700", "--out", output], CancellationToken.None);
         Assert.Equal(0, code);
         double score = double.Parse(File.ReadAllLines(output)[1].Split(',')[3], System.Globalization.CultureInfo.InvariantCulture);
@@ -59,7 +52,7 @@ public sealed class C2stCommandTests : IDisposable
         string[] Draws(string mode)
         {
             string output = Path.Combine(dir, $"{mode}.csv");
-            Assert.Equal(0, Commands.Run("sample", ["--model", ShippedBundle("spline_coupling_flow"), "--condition", "x=0.1,-0.2",
+            Assert.Equal(0, Commands.Run("sample", ["--model", ShippedBundles.Path("spline_coupling_flow"), "--condition", "x=0.1,-0.2",
                 "--num-samples", "300", "--seed", "5", "--coupling-inverse", mode, "--out", output], CancellationToken.None));
             return File.ReadAllLines(output);
         }
@@ -77,7 +70,7 @@ public sealed class C2stCommandTests : IDisposable
     [Fact]
     public void Sample_UnknownCouplingInverse_IsAUsageErrorNamingTheValue()
     {
-        var e = Assert.Throws<UsageException>(() => Commands.Run("sample", ["--model", ShippedBundle("affine_coupling_flow"), "--condition", "x=0,0",
+        var e = Assert.Throws<UsageException>(() => Commands.Run("sample", ["--model", ShippedBundles.Path("affine_coupling_flow"), "--condition", "x=0,0",
             "--num-samples", "10", "--coupling-inverse", "fast", "--out", Path.Combine(dir, "d.csv")], CancellationToken.None));
         Assert.Contains("--coupling-inverse", e.Message);
         Assert.Contains("'fast'", e.Message);
@@ -89,7 +82,7 @@ public sealed class C2stCommandTests : IDisposable
         double[] Draws(string mode)
         {
             string output = Path.Combine(dir, $"loop_{mode}.csv");
-            Assert.Equal(0, Commands.Run("sample", ["--model", ShippedBundle("consistency_model"), "--condition", "x=0.1,-0.2",
+            Assert.Equal(0, Commands.Run("sample", ["--model", ShippedBundles.Path("consistency_model"), "--condition", "x=0.1,-0.2",
                 "--num-samples", "300", "--seed", "5", "--steps", "4", "--solver-loop", mode, "--out", output], CancellationToken.None));
             return File.ReadAllLines(output).Skip(1).SelectMany(l => l.Split(',').Select(v => double.Parse(v, System.Globalization.CultureInfo.InvariantCulture))).ToArray();
         }
@@ -98,7 +91,7 @@ public sealed class C2stCommandTests : IDisposable
         Assert.Equal(600, host.Length);
         // The same noise and network, one op for one op (SolverLoopTests bounds it; measured bit-identical).
         Assert.All(host.Zip(graph), p => Assert.True(Math.Abs(p.First - p.Second) <= 1e-5, $"{p.First} vs {p.Second}"));
-        var e = Assert.Throws<UsageException>(() => Commands.Run("sample", ["--model", ShippedBundle("consistency_model"), "--condition", "x=0,0",
+        var e = Assert.Throws<UsageException>(() => Commands.Run("sample", ["--model", ShippedBundles.Path("consistency_model"), "--condition", "x=0,0",
             "--num-samples", "10", "--solver-loop", "device", "--out", Path.Combine(dir, "d.csv")], CancellationToken.None));
         Assert.Contains("--solver-loop must be 'auto', 'host' or 'graph'; got 'device'", e.Message);
     }
@@ -107,7 +100,7 @@ public sealed class C2stCommandTests : IDisposable
     public void LogProb_CouplingInverse_IsNotAnOption()
     {
         // Densities never run the sampling pass, so the flag would do nothing there; it is refused, not ignored.
-        var e = Assert.Throws<UsageException>(() => Commands.Run("log-prob", ["--model", ShippedBundle("affine_coupling_flow"), "--condition", "x=0,0",
+        var e = Assert.Throws<UsageException>(() => Commands.Run("log-prob", ["--model", ShippedBundles.Path("affine_coupling_flow"), "--condition", "x=0,0",
             "--theta-file", Path.Combine(dir, "t.csv"), "--coupling-inverse", "graph", "--out", Path.Combine(dir, "lp.csv")], CancellationToken.None));
         Assert.Contains("coupling-inverse", e.Message);
     }
@@ -115,7 +108,7 @@ public sealed class C2stCommandTests : IDisposable
     [Fact]
     public void Sample_UnknownPrecision_IsAUsageErrorNamingTheValue()
     {
-        var e = Assert.Throws<UsageException>(() => Commands.Run("sample", ["--model", ShippedBundle("affine_coupling_flow"), "--condition", "x=0,0",
+        var e = Assert.Throws<UsageException>(() => Commands.Run("sample", ["--model", ShippedBundles.Path("affine_coupling_flow"), "--condition", "x=0,0",
             "--num-samples", "10", "--precision", "int4", "--out", Path.Combine(dir, "d.csv")], CancellationToken.None));
         Assert.Contains("--precision", e.Message);
         Assert.Contains("'int4'", e.Message);

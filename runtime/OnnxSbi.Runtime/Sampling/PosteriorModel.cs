@@ -381,6 +381,23 @@ public sealed class PosteriorModel : IDisposable
 /// <summary>Creates ONNX Runtime sessions with the requested provider and threading.</summary>
 internal static class Sessions
 {
+    private static readonly Lazy<string?> CudaMissing = new(() =>
+    {
+        try
+        {
+            using var options = new SessionOptions();
+            options.AppendExecutionProvider_CUDA(0);
+            return null;
+        }
+        catch (Exception e) when (e is OnnxRuntimeException or DllNotFoundException or EntryPointNotFoundException)
+        {
+            return e.Message.Split('\n')[0];
+        }
+    });
+
+    /// <summary>Why ONNX Runtime cannot use the CUDA provider here (no GPU, driver or CUDA libraries), or null when it can.</summary>
+    public static string? CudaUnavailableReason => CudaMissing.Value;
+
     public static (InferenceSession Session, ExecutionProvider Provider) Create(
         string path, byte[] model, ExecutionProvider provider, int deviceId, bool fallbackToCpu, int intraOpThreads, bool allowSpinning)
     {

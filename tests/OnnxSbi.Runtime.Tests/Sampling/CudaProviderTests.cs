@@ -1,4 +1,3 @@
-using Microsoft.ML.OnnxRuntime;
 using OnnxSbi.Contracts.Manifest;
 using static OnnxSbi.Runtime.Tests.Sampling.GaussianBundles;
 
@@ -10,25 +9,9 @@ namespace OnnxSbi.Runtime.Tests.Sampling;
 /// </summary>
 public sealed class CudaFactAttribute : FactAttribute
 {
-    private static readonly Lazy<string?> Missing = new(Probe);
-
     public CudaFactAttribute()
     {
-        if (Missing.Value is string why) Skip = $"CUDA execution provider unavailable here: {why}";
-    }
-
-    private static string? Probe()
-    {
-        try
-        {
-            using var options = new SessionOptions();
-            options.AppendExecutionProvider_CUDA(0);
-            return null;
-        }
-        catch (Exception e) when (e is OnnxRuntimeException or DllNotFoundException or EntryPointNotFoundException)
-        {
-            return e.Message.Split('\n')[0];
-        }
+        if (Sessions.CudaUnavailableReason is string why) Skip = $"CUDA execution provider unavailable here: {why}";
     }
 }
 
