@@ -65,4 +65,31 @@ public sealed class KillAndResumeTests : IDisposable
         Assert.Equal(expected.Loss, actual.Loss);
         Assert.Equal(expected.ValLoss, actual.ValLoss);
     }
+
+    /// <summary>
+    /// A checkpoint written by a network of another shape (here other --widths; also a recipe whose widths changed,
+    /// as the spline flow's did) is refused with the checkpoint's path and what to do, and is left in place.
+    /// </summary>
+    [Fact]
+    public void Train_ResumedWithOtherWidths_IsRefusedNamingTheCheckpoint()
+    {
+        var limit = TimeSpan.FromMinutes(2);
+        string checkpoint = Path.Combine(dir, "widths.ckpt"), output = Path.Combine(dir, "widths.onnxsbi");
+        string[] Args(string widths, string epochs) =>
+        [
+            "train", "--task", "two_moons", "--network", "affine_coupling_flow", "--widths", widths,
+            "--epochs", epochs, "--batches-per-epoch", "8", "--validation-sets", "64", "--seed", "5",
+            "--checkpoint", checkpoint, "--out", output, "--resume",
+        ];
+        var first = TrainerHost.Run(dir, limit, Args("8,8", "1"));
+        Assert.True(first.ExitCode == 0, first.StdOut + first.StdErr);
+        byte[] written = File.ReadAllBytes(checkpoint);
+
+        var other = TrainerHost.Run(dir, limit, Args("16,16", "2"));
+        Assert.NotEqual(0, other.ExitCode);
+        string message = other.StdOut + other.StdErr;
+        Assert.Contains($"Checkpoint '{checkpoint}' cannot be resumed from", message);
+        Assert.Contains("same shape", message);
+        Assert.Equal(written, File.ReadAllBytes(checkpoint));
+    }
 }

@@ -71,7 +71,7 @@ internal static class Checkpoint
         }
         catch (Exception e) when (e is InvalidDataException or IOException or JsonException or ArgumentException)
         {
-            throw new OnnxSbiException($"Checkpoint '{path}' cannot be resumed from: {e.Message} Delete it to start over.", e);
+            throw new OnnxSbiException($"Checkpoint '{path}' cannot be resumed from: {e.Message} A checkpoint resumes only a network of the same shape (network, --widths, recipe) as the one that wrote it. Delete it to start over.", e);
         }
     }
 
