@@ -34,8 +34,14 @@ for name in consistency_model affine_coupling_flow spline_coupling_flow; do
 done
 sweep=()
 [ "${SWEEP:-0}" = 1 ] && sweep=(--sweep)
-: > "$OUT/peers.jsonl"
-rm -f "$OUT"/ort_fm_*_t*.json "$OUT"/ort_fm_*_defaults.json "$OUT"/ort_others_*_t*.json "$OUT"/ort_others_*_defaults.json "$OUT"/ort_coupling_graph_*.json
+# Only the results of the bundles that run now are replaced: a SEED_DIR without flow matching keeps its results and peers.
+if [ -f "$FM" ]; then
+  : > "$OUT/peers.jsonl"
+  rm -f "$OUT"/ort_fm_*_t*.json "$OUT"/ort_fm_*_defaults.json
+fi
+if [ ${#others[@]} -gt 0 ]; then
+  rm -f "$OUT"/ort_others_*_t*.json "$OUT"/ort_others_*_defaults.json "$OUT"/ort_coupling_graph_*.json
+fi
 # One round per thread count: ONNX Runtime and both peers with the same number of threads, back to back.
 for t in $THREADS; do
   if [ -f "$FM" ]; then
@@ -60,7 +66,7 @@ for t in $THREADS; do
     done
   fi
 done
-# The runtime's own defaults (one single-threaded block per core, at most 2), and the coupling flows once
+# The runtime's own defaults (one single-threaded block per core), and the coupling flows once
 # more through their whole inverse graph (--coupling-inverse graph), side by side.
 couplings=()
 for name in affine_coupling_flow spline_coupling_flow; do
