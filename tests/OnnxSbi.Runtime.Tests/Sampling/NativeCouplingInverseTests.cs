@@ -24,10 +24,11 @@ public sealed class NativeCouplingInverseTests
     /// <summary>
     /// Same seed, same noise: the native pass and the graph must give the same draws. The subnets are the same
     /// nodes in both; only the transforms' exp, ln and softmax round differently (float32 ulps), which the
-    /// trained flows amplify where they are steep. Measured on these 9,000 values: float32 99th percentile
-    /// 9e−7 (spline) and 2.4e−7 (affine), maxima 1.5e−4 and 1.1e−6. In int8 each subnet quantizes its block's
-    /// activations per call, and an ulp of difference in its input can move one activation across a rounding
-    /// boundary: 0.1–0.2% of the values differ by up to 2.1e−3, the 99th percentile is still 1.1e−6. Bounds:
+    /// trained flows amplify where they are steep. Measured on these 9,000 values with the shipped bundles: float32
+    /// 99th percentile 9.7e−7 (spline) and 2.4e−7 (affine), maxima 1.9e−5 and 8.3e−7 (the previous spline, with
+    /// (128, 128) subnets: 9e−7 and 1.5e−4). In int8 each subnet quantizes its block's activations per call, and an
+    /// ulp of difference in its input can move one activation across a rounding boundary: a few values differ by
+    /// up to 2.4e−3 (spline) and 3.2e−4 (affine), the 99th percentile is still 9.5e−7 and 2.4e−7. Bounds:
     /// 99th percentile 1e−5, maximum 1e−3 (float32) and 1e−2 (int8); a wrong step, order or formula moves
     /// most draws by 1e−2 or more (a dropped factor 2 in the curvature: 0.26–0.43 in the trainer's parity tests).
     /// </summary>
