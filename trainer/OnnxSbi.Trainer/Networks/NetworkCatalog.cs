@@ -56,11 +56,12 @@ public static partial class NetworkCatalog
 
     /// <summary>
     /// Spline coupling flow: depth 4, subnet widths (64, 64) like the affine flow's, 30 epochs, dropout 0 for the
-    /// same reason as the affine flow. Trained on the seed data with seed 1 and scored on 10,000 draws, BayesFlow's
-    /// coupling dropout of 0.05 gave final validation loss −3.30, C2ST 0.560 at x = (0, 0) and 0.601 over the
+    /// same reason as the affine flow. Trained on the seed data with seed 1 and scored on 10,000 draws with (128, 128)
+    /// subnets, BayesFlow's coupling dropout of 0.05 gave final validation loss −3.30, C2ST 0.560 at x = (0, 0) and 0.601 over the
     /// 10 test observations; dropout 0 gave −3.64, 0.530 and 0.559 (docs/DESIGN.md). BayesFlow's default widths
     /// (128, 128) scored no better than (64, 64) — 0.531 / 0.560 against 0.535 / 0.554 — for 3.1× the subnets'
-    /// Gemm work: 7.8 ms against 4.2 ms for 3,000 draws on the 2-core benchmark machine (docs/BENCHMARKS.md).
+    /// Gemm work: 8.16 ms against 3.30 ms for 3,000 draws in fp32, side by side on the 2-core benchmark machine
+    /// (docs/BENCHMARKS.md).
     /// </summary>
     public static NetworkRecipe SplineCouplingFlowSeed { get; } = new("spline_coupling_flow", "Spline Coupling Flow", 30,
         (d, c, o) => new CouplingFlow(d, c, new CouplingFlowOptions(Depth: 4, Transform: "spline", SubnetWidths: o.Widths ?? [64, 64], SubnetDropout: o.Dropout ?? 0.0)));
