@@ -75,17 +75,12 @@ public sealed class KillAndResumeTests : IDisposable
     {
         var limit = TimeSpan.FromMinutes(2);
         string checkpoint = Path.Combine(dir, "widths.ckpt"), output = Path.Combine(dir, "widths.onnxsbi");
-        string[] Args(string widths, string epochs) =>
-        [
-            "train", "--task", "two_moons", "--network", "affine_coupling_flow", "--widths", widths,
-            "--epochs", epochs, "--batches-per-epoch", "8", "--validation-sets", "64", "--seed", "5",
-            "--checkpoint", checkpoint, "--out", output, "--resume",
-        ];
-        var first = TrainerHost.Run(dir, limit, Args("8,8", "1"));
+        var first = TrainerHost.Run(dir, limit, TrainArgs(checkpoint, output, "--epochs", "1"));
         Assert.True(first.ExitCode == 0, first.StdOut + first.StdErr);
         byte[] written = File.ReadAllBytes(checkpoint);
 
-        var other = TrainerHost.Run(dir, limit, Args("16,16", "2"));
+        // The last value of an option wins: TrainArgs' widths (8, 8) become (16, 16), one epoch more to resume into.
+        var other = TrainerHost.Run(dir, limit, TrainArgs(checkpoint, output, "--widths", "16,16", "--epochs", "2", "--resume"));
         Assert.NotEqual(0, other.ExitCode);
         string message = other.StdOut + other.StdErr;
         Assert.Contains($"Checkpoint '{checkpoint}' cannot be resumed from", message);
