@@ -160,7 +160,7 @@ internal static class CouplingFlowFixtures
         var manifest = new BundleManifest { Family = NetworkFamily.CouplingFlow, InferenceDim = net.InferenceDim, ConditionDim = net.ConditionDim };
         net.DescribeSampler(manifest);
         var plan = CouplingPlan.From("parity test", manifest, inverseGraph) ?? throw new InvalidOperationException("The flow described no inverse steps.");
-        using var native = new NativeCouplingInverse(plan, plan.Subnets.Select(s => s.Open(new InferenceSession(s.Model))).ToList(), net.InferenceDim, net.ConditionDim);
+        using var native = NativeCouplingInverse.Open(plan, s => s.Open(new InferenceSession(s.Model)), net.InferenceDim, net.ConditionDim);
         var state = (float[])z.Clone();
         using var block = native.Rent(rows);
         c.CopyTo(block.Conditions, 0);

@@ -148,7 +148,8 @@ internal sealed class CouplingPlan
         return result.ToByteArray();
     }
 
-    private static ValueInfoProto FloatMatrix(string name, int width)
+    /// <summary>A float graph input or output [N, <paramref name="width"/>] with the symbolic batch dimension.</summary>
+    internal static ValueInfoProto FloatMatrix(string name, int width)
     {
         var shape = new TensorShapeProto();
         shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimParam = GraphBuilder.BatchDim });
@@ -165,8 +166,4 @@ internal sealed class CouplingPlan
 /// A coupling step's subnet cut out of the inverse graph: the serialized ONNX model, its one input
 /// [N, kept half + C] and its one output [N, transformed half · parameters per dimension].
 /// </summary>
-internal sealed record PlanSubnet(byte[] Model, string Input, int InputWidth, string Output, int OutputWidth)
-{
-    /// <summary>The subnet as a function over <paramref name="session"/>, which must hold <see cref="Model"/> (possibly rewritten).</summary>
-    public OnnxFunction Open(Microsoft.ML.OnnxRuntime.InferenceSession session) => new(session, [(Input, InputWidth)], [(Output, OutputWidth)]);
-}
+internal sealed record PlanSubnet(byte[] Model, string Input, int InputWidth, string Output, int OutputWidth);

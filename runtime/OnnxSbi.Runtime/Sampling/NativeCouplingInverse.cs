@@ -7,10 +7,11 @@ namespace OnnxSbi.Runtime.Sampling;
 
 /// <summary>
 /// A coupling flow's inverse pass z → θ run step by step (<see cref="CouplingPlan"/>): each coupling's
-/// subnet in ONNX Runtime, and its transform, the ActNorms and the permutations here, in place on the
-/// block's state. The arithmetic is the exported inverse graph's, operation for operation (ALGORITHMS.md
-/// §5), so the two agree to float32 rounding; what changes is the cost: a few hundred small graph
-/// kernels per block become one pass over the subnet outputs per coupling.
+/// subnet in ONNX Runtime (its thin first and last layers on the host, <see cref="SubnetSplit"/>), and its
+/// transform, the ActNorms and the permutations here, in place on the block's state. The arithmetic is the
+/// exported inverse graph's, operation for operation (ALGORITHMS.md §5), so the two agree to float32
+/// rounding; what changes is the cost: a few hundred small graph kernels per block become one pass over the
+/// subnet outputs per coupling.
 /// </summary>
 internal sealed class NativeCouplingInverse : IDisposable
 {
@@ -18,15 +19,17 @@ internal sealed class NativeCouplingInverse : IDisposable
 
     private readonly SplineSpec? spline;
     private readonly Step[] steps;
-    private readonly OnnxFunction[] subnets;
+    private readonly NativeSubnet[] subnets;
     private readonly int d;
     private readonly int c;
     private readonly int maxTransformed;
+    private readonly int maxHeadWidth;
+    private readonly int maxTailOutputs;
     private readonly ConcurrentDictionary<int, ConcurrentBag<Block>> blocks = new();
     private long rowsEvaluated;
 
     /// <summary>Takes ownership of <paramref name="subnets"/>, one per coupling step of <paramref name="plan"/>, in order.</summary>
-    public NativeCouplingInverse(CouplingPlan plan, IReadOnlyList<OnnxFunction> subnets, int inferenceDim, int conditionDim)
+    public NativeCouplingInverse(CouplingPlan plan, IReadOnlyList<NativeSubnet> subnets, int inferenceDim, int conditionDim)
     {
         this.subnets = subnets.ToArray();
         spline = plan.Spline;
@@ -44,6 +47,34 @@ internal sealed class NativeCouplingInverse : IDisposable
         if (k != plan.Subnets.Count || k != this.subnets.Length)
             throw new ArgumentException($"The plan has {plan.Subnets.Count} coupling steps but {this.subnets.Length} subnets were given.", nameof(subnets));
         maxTransformed = steps.Where(st => st.Coupling is not null).Select(st => st.Coupling!.TransformedWidth).DefaultIfEmpty(0).Max();
+        maxHeadWidth = this.subnets.Select(s => s.Head?.Width ?? 0).DefaultIfEmpty(0).Max();
+        maxTailOutputs = this.subnets.Select(s => s.Tail?.Outputs ?? 0).DefaultIfEmpty(0).Max();
+    }
+
+    /// <summary>
+    /// Opens each subnet of <paramref name="plan"/> with <paramref name="open"/>, split first
+    /// (<see cref="SubnetSplit.Of"/>) when <paramref name="hostLayers"/> is set; the functions opened are
+    /// disposed if a later one fails. The split is for the CPU: on a GPU the thin layers cost little, and
+    /// moving them to the host would copy the subnets' wide hidden layers between host and device instead
+    /// of their few input and output columns.
+    /// </summary>
+    public static NativeCouplingInverse Open(CouplingPlan plan, Func<SubnetSplit, OnnxFunction> open, int inferenceDim, int conditionDim, bool hostLayers = true)
+    {
+        var opened = new List<NativeSubnet>();
+        try
+        {
+            foreach (var s in plan.Subnets)
+            {
+                var split = hostLayers ? SubnetSplit.Of(s, conditionDim) : SubnetSplit.Whole(s);
+                opened.Add(new NativeSubnet(open(split), split.Head, split.Tail));
+            }
+            return new NativeCouplingInverse(plan, opened, inferenceDim, conditionDim);
+        }
+        catch
+        {
+            foreach (var s in opened) s.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Rows pushed through the whole inverse pass so far.</summary>
@@ -129,21 +160,31 @@ internal sealed class NativeCouplingInverse : IDisposable
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void Coupling(Span<float> state, ReadOnlySpan<float> conditions, int rows, CouplingInverse step, OnnxFunction subnet, Block block)
+    private void Coupling(Span<float> state, ReadOnlySpan<float> conditions, int rows, CouplingInverse step, NativeSubnet subnet, Block block)
     {
-        using var eval = subnet.Rent(rows);
+        using var eval = subnet.Function.Rent(rows);
         int kept = step.KeptWidth, width = kept + c;
         var input = eval.Inputs[0].AsSpan();
-        for (int r = 0; r < rows; r++)
+        if (subnet.Head is { } head) head.Apply(input, state, d, step.KeptOffset, conditions, rows, block.Share);
+        else
         {
-            int at = r * width, from = r * d + step.KeptOffset;
-            for (int j = 0; j < kept; j++) input[at + j] = state[from + j];
-            at += kept;
-            from = r * c;
-            for (int j = 0; j < c; j++) input[at + j] = conditions[from + j];
+            for (int r = 0; r < rows; r++)
+            {
+                int at = r * width, from = r * d + step.KeptOffset;
+                for (int j = 0; j < kept; j++) input[at + j] = state[from + j];
+                at += kept;
+                from = r * c;
+                for (int j = 0; j < c; j++) input[at + j] = conditions[from + j];
+            }
         }
         eval.Run();
         ReadOnlySpan<float> raw = eval.Outputs[0];
+        if (subnet.Tail is { } tail)
+        {
+            var y = block.TailOutputs.AsSpan(0, rows * tail.Outputs);
+            tail.Apply(raw, rows, y);
+            raw = y;
+        }
         if (spline is not null) SplineInverse(state, rows, step, raw, spline, block);
         else AffineInverse(state, rows, step, raw, block);
     }
@@ -314,7 +355,7 @@ internal sealed class NativeCouplingInverse : IDisposable
     }
 
     /// <summary>One step with the manifest's numbers as arrays: scale and shift, the matrix, or the order; or a coupling and its subnet.</summary>
-    private sealed record Step(InverseStep.KindOneofCase Kind, float[] First, float[] Second, int[] Order, CouplingInverse? Coupling, OnnxFunction? Subnet);
+    private sealed record Step(InverseStep.KindOneofCase Kind, float[] First, float[] Second, int[] Order, CouplingInverse? Coupling, NativeSubnet? Subnet);
 
     /// <summary>The condition rows and scratch of one block; one per concurrently running block. Dispose returns it.</summary>
     internal sealed class Block : IDisposable
@@ -328,6 +369,8 @@ internal sealed class NativeCouplingInverse : IDisposable
             Conditions = new float[rows * owner.c];
             Row = new float[owner.d];
             A = new float[rows * owner.maxTransformed];
+            Share = new float[owner.maxHeadWidth];
+            TailOutputs = new float[rows * owner.maxTailOutputs];
             int bins = owner.spline?.Bins ?? 0;
             Bins = new float[2 * bins * Vector<float>.Count];
         }
@@ -340,6 +383,12 @@ internal sealed class NativeCouplingInverse : IDisposable
         public float[] Row { get; }
 
         public float[] A { get; }
+
+        /// <summary>The conditions' share of a host-run first layer (<see cref="SubnetHead.Apply"/>).</summary>
+        public float[] Share { get; }
+
+        /// <summary>A host-run last layer's outputs, [rows, outputs].</summary>
+        public float[] TailOutputs { get; }
 
         public float[] Bins { get; }
 

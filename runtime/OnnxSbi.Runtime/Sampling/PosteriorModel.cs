@@ -211,8 +211,10 @@ public sealed class PosteriorModel : IDisposable
                 // The whole inverse graph gets a session only when sampling runs it.
                 if (options.CouplingInverse == CouplingInverseMode.Native && contents.CouplingPlan is { } plan)
                 {
-                    var subnets = plan.Subnets.Select(s => Function(GraphRoles.Inverse, [(s.Input, s.InputWidth)], [(s.Output, s.OutputWidth)], s.Model)).ToList();
-                    return new CouplingPosteriorSampler(null, forward, new NativeCouplingInverse(plan, subnets, d, c), d, c, Blocks());
+                    // The forward session decided the provider: the subnets' thin layers go to the host on the CPU only.
+                    var native = NativeCouplingInverse.Open(plan, s => Function(GraphRoles.Inverse, [(s.Input, s.InputWidth)], [(s.Output, s.OutputWidth)], s.Model), d, c,
+                        hostLayers: provider == ExecutionProvider.Cpu);
+                    return new CouplingPosteriorSampler(null, forward, native, d, c, Blocks());
                 }
                 return new CouplingPosteriorSampler(Function(GraphRoles.Inverse, [("z", d), ("conditions", c)], [("theta", d)]), forward, null, d, c, Blocks());
             }

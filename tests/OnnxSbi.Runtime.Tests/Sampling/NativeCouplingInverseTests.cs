@@ -22,13 +22,14 @@ public sealed class NativeCouplingInverseTests
     };
 
     /// <summary>
-    /// Same seed, same noise: the native pass and the graph must give the same draws. The subnets are the same
-    /// nodes in both; only the transforms' exp, ln and softmax round differently (float32 ulps), which the
-    /// trained flows amplify where they are steep. Measured on these 9,000 values with the shipped bundles: float32
-    /// 99th percentile 9.7e−7 (spline) and 2.4e−7 (affine), maxima 1.9e−5 and 8.3e−7 (the previous spline, with
-    /// (128, 128) subnets: 9e−7 and 1.5e−4). In int8 each subnet quantizes its block's activations per call, and an
-    /// ulp of difference in its input can move one activation across a rounding boundary: a few values differ by
-    /// up to 2.4e−3 (spline) and 3.2e−4 (affine), the 99th percentile is still 9.5e−7 and 2.4e−7. Bounds:
+    /// Same seed, same noise: the native pass and the graph must give the same draws. The subnets compute the same
+    /// products (their thin first and last layers on the host, summed in another order, <see cref="SubnetSplit"/>);
+    /// they and the transforms' exp, ln and softmax round differently (float32 ulps), which the trained flows
+    /// amplify where they are steep. Measured on these 9,000 values with the shipped bundles: float32 99th
+    /// percentile 9.5e−7 (spline) and 3.0e−7 (affine), maxima 1.8e−5 and 2.6e−6 (before the split: 9.7e−7 / 2.4e−7,
+    /// 1.9e−5 / 8.3e−7). In int8 each subnet quantizes its block's activations per call, and an ulp of difference
+    /// in its input can move one activation across a rounding boundary: a few values differ by up to 2.4e−3
+    /// (spline) and 5.2e−4 (affine), the 99th percentile is still 9.8e−7 and 2.4e−7. Bounds:
     /// 99th percentile 1e−5, maximum 1e−3 (float32) and 1e−2 (int8); a wrong step, order or formula moves
     /// most draws by 1e−2 or more (a dropped factor 2 in the curvature: 0.26–0.43 in the trainer's parity tests).
     /// </summary>
@@ -85,7 +86,7 @@ public sealed class NativeCouplingInverseTests
         var contents = BundleReader.Read(ShippedModelsTests.BundlePath(name));
         var plan = CouplingPlan.From(name, contents.Manifest, ModelProto.Parser.ParseFrom(contents.Graphs[GraphRoles.Inverse]))!;
         int c = contents.Manifest.ConditionDim, d = contents.Manifest.InferenceDim;
-        using var native = new NativeCouplingInverse(plan, plan.Subnets.Select(s => s.Open(new Microsoft.ML.OnnxRuntime.InferenceSession(s.Model))).ToList(), d, c);
+        using var native = NativeCouplingInverse.Open(plan, s => s.Open(new Microsoft.ML.OnnxRuntime.InferenceSession(s.Model)), d, c);
         const int rows = 20;
         var rng = new Random(3);
         var state = Enumerable.Range(0, rows * d).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
