@@ -9,12 +9,12 @@ namespace OnnxSbi.Runtime.Sampling;
 /// <summary>
 /// A coupling subnet with its thin first and last layers taken out of the graph, to run on the host around
 /// the rest (<see cref="NativeCouplingInverse"/>). A coupling subnet reads [kept half, conditions] — three
-/// columns for Two Moons — and the affine flow's writes two; ONNX Runtime's Gemm spends on such a product
-/// what it spends on a 16-column one (its kernels work in 16-wide panels) plus a pass to broadcast the bias:
-/// measured per 512 rows on one core, 10 µs for the 3 → 64 layer and 13 µs for the 64 → 2 layer, of 78 µs for
-/// the whole subnet. On the host the first layer is a sum of scaled weight rows, and the conditions' share of
+/// columns for Two Moons — and the affine flow's writes two. ONNX Runtime's Gemm does little useful work on
+/// such thin products: a 2-wide output is computed in its kernels' 16-wide panels, and a 3-deep product is
+/// mostly the call's fixed cost and the separate pass that broadcasts the bias. Measured per 512 rows on one
+/// core: 10 µs for the 3 → 64 layer and 13 µs for the 64 → 2 layer, of 78 µs for the whole subnet. On the host the first layer is a sum of scaled weight rows, and the conditions' share of
 /// it is computed once per condition instead of once per row and coupling; the last layer is a few dot
-/// products per row (2 µs and 6 µs here). Everything between, the wide products and the activations, stays
+/// products per row (4 µs and 5 µs here). Everything between, the wide products and the activations, stays
 /// in ONNX Runtime, and int8 quantizes it as before.
 /// </summary>
 /// <param name="Model">The remaining graph: input <paramref name="Input"/> [N, InputWidth], output <paramref name="Output"/> [N, OutputWidth].</param>
