@@ -26,18 +26,25 @@ namespace OnnxSbi.Runtime.Sampling;
 /// <param name="Tail">The last layer, when it runs on the host.</param>
 internal sealed record SubnetSplit(byte[] Model, string Input, int InputWidth, string Output, int OutputWidth, SubnetHead? Head, SubnetTail? Tail)
 {
-    /// <summary>The widest kept half whose first layer runs on the host: its cost there grows with it, the graph's does not.</summary>
-    public const int MaxHostKeptWidth = 8;
+    /// <summary>
+    /// The widest kept half whose first layer runs on the host: its cost there grows by ~3 µs per kept column and
+    /// 512 rows, the Gemm's by ~0.7 µs (`bench/tools/subnet_split.cs -- widths`: host 3.9 / 7.1 / 9.7 µs for 1 / 2 / 3
+    /// kept columns and 2 conditions → 64, ONNX Runtime 7.0 / 8.1 / 8.4 µs).
+    /// </summary>
+    public const int MaxHostKeptWidth = 2;
 
-    /// <summary>The widest last layer run on the host: at half of ONNX Runtime's 16-wide panel and above, its Gemm does as well.</summary>
-    public const int MaxHostOutputWidth = 8;
+    /// <summary>
+    /// The widest last layer run on the host: ~2.2 µs per output and 512 rows there, ~11 µs for any width up to
+    /// ONNX Runtime's 16-wide panel (same tool: host 4.5 / 9.0 / 17.3 µs for 2 / 4 / 8 outputs from 64).
+    /// </summary>
+    public const int MaxHostOutputWidth = 4;
 
     /// <summary>
     /// Splits <paramref name="subnet"/>, whose input is [kept half, <paramref name="conditionDim"/> conditions]:
     /// its first node goes to the host when it is a plain Gemm (float initializer weights and bias, alpha = beta
     /// = 1) reading only the subnet's input, with a kept half of at most <see cref="MaxHostKeptWidth"/>
     /// columns; its last node when it is such a Gemm writing the subnet's output, at most
-    /// <see cref="MaxHostOutputWidth"/> wide. Anything else stays in the graph, so a subnet of another shape
+    /// <see cref="MaxHostOutputWidth"/> wide (where the host is faster, measured). Anything else stays in the graph, so a subnet of another shape
     /// runs whole, as before.
     /// </summary>
     public static SubnetSplit Of(PlanSubnet subnet, int conditionDim)

@@ -42,7 +42,7 @@ public sealed class SubnetSplitTests
     {
         var subnets = ShippedPlan("affine_coupling_flow").Subnets.Select(s => (s, Kept: 1, Conditions: 2))
             .Concat(ShippedPlan("spline_coupling_flow").Subnets.Take(2).Select(s => (s, Kept: 1, Conditions: 2)))
-            .Append((Synthetic(kept: 3, conditions: 2, hidden: 20, outputs: 5, transB: false, headBias: false), 3, 2))
+            .Append((Synthetic(kept: 2, conditions: 3, hidden: 20, outputs: 3, transB: false, headBias: false), 2, 3))
             .Append((Synthetic(kept: 2, conditions: 1, hidden: 33, outputs: 1, transB: true, headBias: true), 2, 1));
         foreach (var (subnet, kept, c) in subnets)
         {
@@ -95,6 +95,10 @@ public sealed class SubnetSplitTests
         Assert.NotNull(split2.Tail);
         Assert.Equal(wide + 2, split2.InputWidth);
         Assert.Equal(16, split2.OutputWidth);
+        // A last layer wider than MaxHostOutputWidth stays; a 1-wide kept half's first layer still goes.
+        var split3 = SubnetSplit.Of(Synthetic(kept: 1, conditions: 2, hidden: 16, outputs: SubnetSplit.MaxHostOutputWidth + 1, transB: true, headBias: true), conditionDim: 2);
+        Assert.NotNull(split3.Head);
+        Assert.Null(split3.Tail);
     }
 
     private static CouplingPlan ShippedPlan(string name)
