@@ -79,6 +79,24 @@ internal sealed class GraphEdit
     }
 
     /// <summary>
+    /// A Gemm's bias C as N floats: a float initializer of shape [N] or [1, N] (broadcast along the rows), or
+    /// zeros when the node has none. False for any other C (a computed tensor, another shape or type).
+    /// </summary>
+    public bool TryReadGemmBias(NodeProto gemm, long n, out float[] bias)
+    {
+        bias = [];
+        if (gemm.Input.Count < 3 || gemm.Input[2].Length == 0)
+        {
+            bias = new float[n];
+            return true;
+        }
+        if (!Initializers.TryGetValue(gemm.Input[2], out var c) || c.DataType != (int)TensorProto.Types.DataType.Float) return false;
+        if (!(c.Dims.Count == 1 && c.Dims[0] == n) && !(c.Dims.Count == 2 && c.Dims[0] == 1 && c.Dims[1] == n)) return false;
+        bias = Floats(c);
+        return bias.Length == n;
+    }
+
+    /// <summary>
     /// The rewritten model's bytes, without the initializers no node reads any more (they would be loaded for
     /// nothing, and ONNX Runtime warns about each).
     /// </summary>

@@ -28,8 +28,8 @@ internal sealed class NativeCouplingInverse : IDisposable
     private readonly ConcurrentDictionary<int, ConcurrentBag<Block>> blocks = new();
     private long rowsEvaluated;
 
-    /// <summary>Takes ownership of <paramref name="subnets"/>, one per coupling step of <paramref name="plan"/>, in order.</summary>
-    public NativeCouplingInverse(CouplingPlan plan, IReadOnlyList<NativeSubnet> subnets, int inferenceDim, int conditionDim)
+    /// <summary>Takes ownership of <paramref name="subnets"/>, one per coupling step of <paramref name="plan"/>, in order (made by <see cref="Open"/>).</summary>
+    private NativeCouplingInverse(CouplingPlan plan, IReadOnlyList<NativeSubnet> subnets, int inferenceDim, int conditionDim)
     {
         this.subnets = subnets.ToArray();
         spline = plan.Spline;

@@ -64,8 +64,7 @@ internal static class ResidualBlockRewrite
         if (split.Output.Count != 2 || split.Input.Count != 2 || Attribute(split, "axis") is not { I: 1 }) return false;
         var gemm = Producer(graph, split.Input[0]);
         if (gemm is null || !edit.TryReadGemm(gemm, out float[] w, out long k, out long n, out bool transB) || !transB) return false;
-        if (gemm.Input.Count != 3 || !initializers.TryGetValue(gemm.Input[2], out var b) || b.DataType != (int)TensorProto.Types.DataType.Float
-            || b.Dims.Count != 1 || b.Dims[0] != n || n % 2 != 0) return false;
+        if (n % 2 != 0 || !edit.TryReadGemmBias(gemm, n, out float[] bias)) return false;
         long width = n / 2;
         if (!initializers.TryGetValue(split.Input[1], out var sizes) || !Int64s(sizes).SequenceEqual([width, width])) return false;
 
@@ -91,7 +90,7 @@ internal static class ResidualBlockRewrite
         NodeProto[] removed = [gemm, split, neg, sigmoid, square, sub, add, div, last, residual];
         var outputs = new HashSet<string>(graph.Output.Select(o => o.Name), StringComparer.Ordinal);
         if (removed.SkipLast(1).Any(r => r.Output.Any(outputs.Contains)) || removed.Any(r => r.Output.Count != 1 && r != split)) return false;
-        block = new Block(gemm, w, GraphEdit.Floats(b), k, width, removed, gemm.Input[0], residual.Output[0]);
+        block = new Block(gemm, w, bias, k, width, removed, gemm.Input[0], residual.Output[0]);
         return true;
     }
 

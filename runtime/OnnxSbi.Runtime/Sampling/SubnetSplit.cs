@@ -95,23 +95,14 @@ internal sealed record SubnetSplit(byte[] Model, string Input, int InputWidth, s
     /// <summary>The remaining graph as a function over <paramref name="session"/>, which must hold <see cref="Model"/> (possibly rewritten).</summary>
     public OnnxFunction Open(InferenceSession session) => new(session, [(Input, InputWidth)], [(Output, OutputWidth)]);
 
-    /// <summary>A plain Gemm's weights (as <see cref="GraphEdit.TryReadGemm"/>) and its bias: an initializer of N floats, or zeros without one.</summary>
+    /// <summary>A plain Gemm's weights and bias (<see cref="GraphEdit.TryReadGemm"/>, <see cref="GraphEdit.TryReadGemmBias"/>).</summary>
     private static bool TryReadLayer(GraphEdit edit, NodeProto node, out float[] w, out int k, out int n, out bool transB, out float[] bias)
     {
         bias = [];
         k = n = 0;
-        if (!edit.TryReadGemm(node, out w, out long k64, out long n64, out transB)) return false;
+        if (!edit.TryReadGemm(node, out w, out long k64, out long n64, out transB) || !edit.TryReadGemmBias(node, n64, out bias)) return false;
         (k, n) = ((int)k64, (int)n64);
-        if (node.Input.Count < 3 || node.Input[2].Length == 0)
-        {
-            bias = new float[n];
-            return true;
-        }
-        if (!edit.Initializers.TryGetValue(node.Input[2], out var c) || c.DataType != (int)TensorProto.Types.DataType.Float) return false;
-        // Broadcast along rows only: C of shape [N] or [1, N].
-        if (!(c.Dims.Count == 1 && c.Dims[0] == n) && !(c.Dims.Count == 2 && c.Dims[0] == 1 && c.Dims[1] == n)) return false;
-        bias = GraphEdit.Floats(c);
-        return bias.Length == n;
+        return true;
     }
 
     private static float[] Transpose(float[] m, int rows, int cols)

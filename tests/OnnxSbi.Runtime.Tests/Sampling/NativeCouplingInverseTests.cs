@@ -84,7 +84,7 @@ public sealed class NativeCouplingInverseTests
     public void NativeInverse_NaNFromTheSubnets_StaysNaN(string name)
     {
         var contents = BundleReader.Read(ShippedModelsTests.BundlePath(name));
-        var plan = CouplingPlan.From(name, contents.Manifest, ModelProto.Parser.ParseFrom(contents.Graphs[GraphRoles.Inverse]))!;
+        var plan = contents.CouplingPlan!;
         int c = contents.Manifest.ConditionDim, d = contents.Manifest.InferenceDim;
         using var native = NativeCouplingInverse.Open(plan, s => s.Open(new Microsoft.ML.OnnxRuntime.InferenceSession(s.Model)), d, c);
         const int rows = 20;

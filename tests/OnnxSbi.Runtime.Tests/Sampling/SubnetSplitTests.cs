@@ -101,11 +101,7 @@ public sealed class SubnetSplitTests
         Assert.Null(split3.Tail);
     }
 
-    private static CouplingPlan ShippedPlan(string name)
-    {
-        var contents = BundleReader.Read(ShippedModelsTests.BundlePath(name));
-        return CouplingPlan.From(name, contents.Manifest, ModelProto.Parser.ParseFrom(contents.Graphs[GraphRoles.Inverse]))!;
-    }
+    private static CouplingPlan ShippedPlan(string name) => BundleReader.Read(ShippedModelsTests.BundlePath(name)).CouplingPlan!;
 
     /// <summary>[kept, conditions] → hidden → hidden → outputs with SiLU between, as the trainer exports a subnet.</summary>
     private static PlanSubnet Synthetic(int kept, int conditions, int hidden, int outputs, bool transB, bool headBias, float headAlpha = 1f)
