@@ -36,14 +36,16 @@ public static partial class NetworkCatalog
         (d, c, o) => new FlowMatching(d, c, new FlowMatchingOptions(Subnet(o, Enumerable.Repeat(256, 6).ToArray(), 0.0), DefaultMethod: "rk4", DefaultSteps: 25)));
 
     /// <summary>
-    /// Consistency model: MLP (256,)×6, dropout 0, max_time 10, sigma2 1.0, total_steps = the run's steps (512·50),
-    /// 50 epochs. Its runtime default is 3 sampling steps instead of BayesFlow's 10: on the shipped seed-1 model,
-    /// 10,000 draws (<c>onnxsbi c2st --steps K</c>), C2ST at x = (0, 0) averaged 0.589 with 10 steps and 0.558 with 3
-    /// over three sampling seeds, and the mean over the 10 test observations was 0.592 against 0.577 (docs/DESIGN.md).
+    /// Consistency model: MLP (64,)×6, dropout 0, max_time 10, sigma2 1.0, total_steps = the run's steps (512·800),
+    /// 800 epochs, BayesFlow's 10 sampling steps. The seed's (256,)×6 for 50 epochs scored C2ST 0.586–0.594 at
+    /// x = (0, 0) with 10 steps and was best at 3 (0.552); consistency training needs a long schedule, and (64,)×6
+    /// for 800 epochs scores 0.508–0.514 with 10 steps and 0.512–0.516 with 3 (0.538 after 400 epochs, 0.622 after
+    /// 200), 10,000 draws, sampling seeds 1 and 2, while doing 16× less network work per draw: 3,000 draws in
+    /// 10 steps take about 10 ms on the 2-core benchmark machine against about 98 ms (docs/DESIGN.md, docs/BENCHMARKS.md).
     /// </summary>
-    public static NetworkRecipe ConsistencyModelSeed { get; } = new("consistency_model", "Consistency Model", 50,
-        (d, c, o) => new ConsistencyModel(d, c, new ConsistencyModelOptions(Subnet(o, Enumerable.Repeat(256, 6).ToArray(), 0.0),
-            MaxTime: 10, Sigma2: 1.0, TotalSteps: o.TotalSteps > 0 ? o.TotalSteps : 512 * 50, DefaultSteps: 3)));
+    public static NetworkRecipe ConsistencyModelSeed { get; } = new("consistency_model", "Consistency Model", 800,
+        (d, c, o) => new ConsistencyModel(d, c, new ConsistencyModelOptions(Subnet(o, Enumerable.Repeat(64, 6).ToArray(), 0.0),
+            MaxTime: 10, Sigma2: 1.0, TotalSteps: o.TotalSteps > 0 ? o.TotalSteps : 512 * 800, DefaultSteps: 10)));
 
     /// <summary>
     /// Affine coupling flow: depth 8, subnet widths (64, 64), 30 epochs, dropout 0 like the seed's other
