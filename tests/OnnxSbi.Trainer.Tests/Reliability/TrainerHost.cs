@@ -11,13 +11,21 @@ namespace OnnxSbi.Trainer.Tests.Reliability;
 /// </summary>
 internal static class TrainerHost
 {
+    /// <summary>The directory holding OnnxSbi.sln, above the test assembly.</summary>
+    public static string RepositoryRoot { get; } = FindRoot();
+
     public static string DllPath { get; } = Locate();
 
-    private static string Locate()
+    private static string FindRoot()
     {
         string? root = AppContext.BaseDirectory;
         while (root is not null && !File.Exists(Path.Combine(root, "OnnxSbi.sln"))) root = Path.GetDirectoryName(root.TrimEnd(Path.DirectorySeparatorChar));
-        if (root is null) throw new InvalidOperationException($"No OnnxSbi.sln above '{AppContext.BaseDirectory}'.");
+        return root ?? throw new InvalidOperationException($"No OnnxSbi.sln above '{AppContext.BaseDirectory}'.");
+    }
+
+    private static string Locate()
+    {
+        string root = RepositoryRoot;
         string config = typeof(TrainerHost).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
         string tfm = Path.GetFileName(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
         string dll = Path.Combine(root, "trainer", "OnnxSbi.Trainer.Host", "bin", config, tfm, "onnxsbi-train.dll");
