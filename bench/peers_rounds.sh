@@ -14,6 +14,7 @@ REPEATS=${3:-5}
 PY=${PYTHON:-/usr/bin/python3}
 FM=models/two_moons/flow_matching.onnxsbi
 mkdir -p "$OUT"
+: > "$OUT/load.txt"
 dotnet build -c Release runtime/OnnxSbi.Runtime.Cli/OnnxSbi.Runtime.Cli.csproj -nologo -v q
 dotnet build -c Release trainer/OnnxSbi.Trainer.Host/OnnxSbi.Trainer.Host.csproj -nologo -v q
 CLI=runtime/OnnxSbi.Runtime.Cli/bin/Release/net10.0/onnxsbi
