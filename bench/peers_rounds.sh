@@ -19,17 +19,16 @@ dotnet build -c Release runtime/OnnxSbi.Runtime.Cli/OnnxSbi.Runtime.Cli.csproj -
 dotnet build -c Release trainer/OnnxSbi.Trainer.Host/OnnxSbi.Trainer.Host.csproj -nologo -v q
 CLI=runtime/OnnxSbi.Runtime.Cli/bin/Release/net10.0/onnxsbi
 TRAIN=trainer/OnnxSbi.Trainer.Host/bin/Release/net10.0/onnxsbi-train
+. bench/peers.sh
 : > "$OUT/peers.jsonl"
 for r in $(seq 1 "$ROUNDS"); do
   echo "round $r: load $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT/load.txt"
   "$CLI" bench --model "$FM" --threads 1 --repeats "$REPEATS" --large-conditions 1 --no-memory --out "$OUT/r${r}_ort_t1.json" > /dev/null
   "$CLI" bench --model "$FM" --repeats "$REPEATS" --large-conditions 1 --no-memory --out "$OUT/r${r}_ort_defaults.json" > /dev/null
   for t in 1 2; do
-    "$TRAIN" bench-torch --model "$FM" --draws 3000 --repeats "$REPEATS" --threads "$t" | tail -n 1 | sed "s/^{/{\"round\": $r, /" >> "$OUT/peers.jsonl"
-    if "$PY" -c "import torch" 2>/dev/null; then
-      # As in run_all.sh: OpenBLAS picks its own kernels, one BLAS thread per torch thread.
-      env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS="$t" \
-        "$PY" bench/pytorch_peer.py --model "$FM" --draws 3000 --repeats "$REPEATS" --threads "$t" | sed "s/^{/{\"round\": $r, /" >> "$OUT/peers.jsonl"
+    libtorch_peer "$FM" "$REPEATS" "$t" | sed "s/^{/{\"round\": $r, /" >> "$OUT/peers.jsonl"
+    if pytorch_available; then
+      pytorch_peer "$FM" "$REPEATS" "$t" | sed "s/^{/{\"round\": $r, /" >> "$OUT/peers.jsonl"
     fi
   done
 done

@@ -25,6 +25,7 @@ dotnet build -c Release runtime/OnnxSbi.Runtime.Cli/OnnxSbi.Runtime.Cli.csproj -
 dotnet build -c Release trainer/OnnxSbi.Trainer.Host/OnnxSbi.Trainer.Host.csproj -nologo -v q
 CLI=runtime/OnnxSbi.Runtime.Cli/bin/Release/net10.0/onnxsbi
 TRAIN=trainer/OnnxSbi.Trainer.Host/bin/Release/net10.0/onnxsbi-train
+. bench/peers.sh
 
 echo "load average before: $(cat /proc/loadavg)" | tee "$OUT/load.txt"
 FM="$SEED/flow_matching.onnxsbi"
@@ -48,13 +49,11 @@ for t in $THREADS; do
     for p in $PRECISIONS; do
       "$CLI" bench --model "$FM" --threads "$t" --precision "$p" --repeats "$REPEATS" --large-conditions "$LARGE_FM" "${sweep[@]}" --out "$OUT/ort_fm_${p}_t$t.json"
     done
-    "$TRAIN" bench-torch --model "$FM" --draws 3000 --repeats "$REPEATS" --threads "$t" | tail -n 1 >> "$OUT/peers.jsonl"
-    if "$PY" -c "import torch" 2>/dev/null; then
+    libtorch_peer "$FM" "$REPEATS" "$t" >> "$OUT/peers.jsonl"
+    if pytorch_available; then
       for p in $PRECISIONS; do
         int8=(); [ "$p" = int8 ] && int8=(--int8)
-        # ALGORITHMS.md §9: OpenBLAS with its AVX-512 kernels (no CORETYPE/L2 overrides), as many BLAS threads as torch threads.
-        env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS="$t" \
-          "$PY" bench/pytorch_peer.py --model "$FM" --draws 3000 --repeats "$REPEATS" --threads "$t" "${int8[@]}" >> "$OUT/peers.jsonl"
+        pytorch_peer "$FM" "$REPEATS" "$t" "${int8[@]}" >> "$OUT/peers.jsonl"
       done
     else
       echo "python3 torch not installed: PyTorch peer skipped" >&2

@@ -1,3 +1,5 @@
+using OnnxSbi.Trainer.Tasks;
+
 namespace OnnxSbi.Trainer.Networks;
 
 /// <summary>User overrides of a recipe's subnet and schedule; null keeps the recipe's value.</summary>
@@ -43,9 +45,11 @@ public static partial class NetworkCatalog
     /// 200), 10,000 draws, sampling seeds 1 and 2, while doing 16× less network work per draw: 3,000 draws in
     /// 10 steps take about 10 ms on the 2-core benchmark machine against about 98 ms (docs/DESIGN.md, docs/BENCHMARKS.md).
     /// </summary>
-    public static NetworkRecipe ConsistencyModelSeed { get; } = new("consistency_model", "Consistency Model", 800,
+    public static NetworkRecipe ConsistencyModelSeed { get; } = new("consistency_model", "Consistency Model", ConsistencyEpochs,
         (d, c, o) => new ConsistencyModel(d, c, new ConsistencyModelOptions(Subnet(o, Enumerable.Repeat(64, 6).ToArray(), 0.0),
-            MaxTime: 10, Sigma2: 1.0, TotalSteps: o.TotalSteps > 0 ? o.TotalSteps : 512 * 800, DefaultSteps: 10)));
+            MaxTime: 10, Sigma2: 1.0, TotalSteps: o.TotalSteps > 0 ? o.TotalSteps : (long)TwoMoonsTask.SeedBatches * ConsistencyEpochs, DefaultSteps: 10)));
+
+    private const int ConsistencyEpochs = 800;
 
     /// <summary>
     /// Affine coupling flow: depth 8, subnet widths (64, 64), 30 epochs, dropout 0 like the seed's other
