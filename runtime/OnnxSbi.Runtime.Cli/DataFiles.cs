@@ -1,3 +1,4 @@
+using OnnxSbi.Runtime.IO;
 using System.Globalization;
 using System.Text;
 using OnnxSbi.Contracts.Manifest;
@@ -121,27 +122,11 @@ internal static class DataFiles
         });
     }
 
-    /// <summary>Writes a file through a temporary sibling and a rename, so readers never see half a file.</summary>
+    /// <summary>Writes a file atomically (<see cref="AtomicFile"/>), creating its directory when missing.</summary>
     public static void WriteAtomically(string path, Action<Stream> write)
     {
-        string full = Path.GetFullPath(path);
-        string dir = Path.GetDirectoryName(full)!;
-        Directory.CreateDirectory(dir);
-        string tmp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Environment.ProcessId}.tmp");
-        try
-        {
-            using (var s = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None))
-            {
-                write(s);
-                s.Flush(flushToDisk: true);
-            }
-            File.Move(tmp, full, overwrite: true);
-        }
-        catch
-        {
-            try { File.Delete(tmp); } catch (IOException) { }
-            throw;
-        }
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        AtomicFile.Write(path, write);
     }
 
     /// <summary>NPY format 1.0: magic, little-endian header dict padded to 64 bytes, then C-order data.</summary>

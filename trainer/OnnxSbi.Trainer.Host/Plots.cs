@@ -1,3 +1,4 @@
+using OnnxSbi.Runtime.IO;
 using ScottPlot;
 
 namespace OnnxSbi.Trainer.Host;
@@ -28,8 +29,8 @@ internal static class Plots
         }
         multi.Layout = new ScottPlot.MultiplotLayouts.Columns();
         // Each panel is square (400 × 400 px, same limits on both axes), so units are equal in x and y.
-        multi.SavePng(Temp(path), 400 * panels.Count, 430);
-        Commit(path);
+        using var image = multi.Render(400 * panels.Count, 430);
+        AtomicFile.WriteAllBytes(path, image.GetImageBytes(ImageFormat.Png, 100));
     }
 
     /// <summary>Training and validation loss per epoch.</summary>
@@ -52,11 +53,6 @@ internal static class Plots
         plot.Title($"{title}: loss per epoch", size: 18);
         plot.XLabel("epoch", size: 16);
         plot.YLabel("loss", size: 16);
-        plot.SavePng(Temp(path), 800, 500);
-        Commit(path);
+        AtomicFile.WriteAllBytes(path, plot.GetImageBytes(800, 500, ImageFormat.Png));
     }
-
-    private static string Temp(string path) => path + ".tmp.png";
-
-    private static void Commit(string path) => File.Move(Temp(path), path, overwrite: true);
 }

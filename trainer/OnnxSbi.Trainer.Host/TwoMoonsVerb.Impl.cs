@@ -1,3 +1,4 @@
+using OnnxSbi.Runtime.IO;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -134,8 +135,8 @@ internal static class TwoMoonsVerb
         Plots.TutorialFigure(figure, scatter);
         string table = SummaryTable(summaries, scoringDraws);
         Console.WriteLine(table);
-        Atomic.WriteText(Path.Combine(outDir, "summary.md"), table);
-        Atomic.WriteText(Path.Combine(outDir, "summary.json"), JsonSerializer.Serialize(summaries, new JsonSerializerOptions { WriteIndented = true }));
+        AtomicFile.WriteAllText(Path.Combine(outDir, "summary.md"), table);
+        AtomicFile.WriteAllText(Path.Combine(outDir, "summary.json"), JsonSerializer.Serialize(summaries, new JsonSerializerOptions { WriteIndented = true }));
         logger.LogInformation("Wrote {Figure}, loss curves and summary to {Dir} in {Seconds:F0} s", figure, outDir, total.Elapsed.TotalSeconds);
         return 0;
     }
@@ -206,16 +207,5 @@ internal static class TwoMoonsVerb
         sb.AppendLine().AppendLine(string.Create(inv, $"C2ST: sbibm's classifier two-sample test, {referenceDraws} model draws against {referenceDraws} exact rejection draws per observation (0.5 = indistinguishable)."));
         sb.AppendLine("Calibration error: the largest over θ1, θ2 of BayesFlow's median |coverage − α|; SBC band: the Säilynoja–Bürkner–Vehtari 95% simultaneous ECDF band.");
         return sb.ToString();
-    }
-}
-
-/// <summary>Writes small text files through a temporary sibling and a rename.</summary>
-internal static class Atomic
-{
-    public static void WriteText(string path, string text)
-    {
-        string tmp = path + $".{Environment.ProcessId}.tmp";
-        File.WriteAllText(tmp, text);
-        File.Move(tmp, path, overwrite: true);
     }
 }

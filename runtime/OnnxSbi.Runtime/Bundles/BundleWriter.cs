@@ -2,6 +2,7 @@ using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text;
 using Google.Protobuf;
+using OnnxSbi.Runtime.IO;
 using OnnxSbi.Contracts.Manifest;
 using OnnxSbi.Contracts.Onnx;
 
@@ -48,34 +49,19 @@ public static class BundleWriter
 
         var written = Describe(full, manifest, graphsByRole);
 
-        string directory = Path.GetDirectoryName(full) ?? throw new ArgumentException($"'{full}' has no parent directory.", nameof(path));
-        // Same directory as the target, so the final rename stays on one file system and is atomic.
-        string temp = Path.Combine(directory, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
+        AtomicFile.Write(full, file =>
         {
-            using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            using var zip = new ZipArchive(file, ZipArchiveMode.Create, leaveOpen: true);
+            foreach (var entry in written.Graphs)
             {
-                using (var zip = new ZipArchive(file, ZipArchiveMode.Create, leaveOpen: true))
-                {
-                    foreach (var entry in written.Graphs)
-                    {
-                        byte[] bytes = graphsByRole[entry.Role].ToByteArray();
-                        entry.Sha256 = Convert.ToHexStringLower(SHA256.HashData(bytes));
-                        WriteEntry(zip, entry.Path, bytes);
-                    }
-                    WriteEntry(zip, BundleLayout.ModelCardEntry, StrictUtf8.GetBytes(modelCard));
-                    // Last, because it records the checksums of the graphs written above.
-                    WriteEntry(zip, BundleLayout.ManifestEntry, StrictUtf8.GetBytes(ManifestFormatter.Format(written)));
-                }
-                file.Flush(flushToDisk: true);
+                byte[] bytes = graphsByRole[entry.Role].ToByteArray();
+                entry.Sha256 = Convert.ToHexStringLower(SHA256.HashData(bytes));
+                WriteEntry(zip, entry.Path, bytes);
             }
-            File.Move(temp, full, overwrite: true);
-        }
-        catch
-        {
-            TryDelete(temp);
-            throw;
-        }
+            WriteEntry(zip, BundleLayout.ModelCardEntry, StrictUtf8.GetBytes(modelCard));
+            // Last, because it records the checksums of the graphs written above.
+            WriteEntry(zip, BundleLayout.ManifestEntry, StrictUtf8.GetBytes(ManifestFormatter.Format(written)));
+        });
     }
 
     /// <summary>
@@ -110,17 +96,5 @@ public static class BundleWriter
         entry.LastWriteTime = EntryTimestamp;
         using var stream = entry.Open();
         stream.Write(bytes);
-    }
-
-    private static void TryDelete(string temp)
-    {
-        try
-        {
-            File.Delete(temp);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // The original failure is the one worth reporting; a stray temp file is named so it is recognisable.
-        }
     }
 }

@@ -1,6 +1,7 @@
 using System.IO.Compression;
 using System.Text.Json;
 using OnnxSbi.Runtime;
+using OnnxSbi.Runtime.IO;
 using OnnxSbi.Trainer.Networks;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -9,48 +10,34 @@ namespace OnnxSbi.Trainer.Training;
 
 /// <summary>
 /// One training checkpoint: model parameters, optimizer state, the training and global generators' states and the history,
-/// in one zip written to a temporary file and renamed over the old one, so a kill at any instant
-/// leaves either the previous checkpoint or the new one, never a torn file.
+/// in one zip written through <see cref="AtomicFile"/>, so a kill at any instant leaves either the previous
+/// checkpoint or the new one, never a torn file.
 /// </summary>
 internal static class Checkpoint
 {
     public static void Save(string path, PosteriorNetwork network, TorchSharp.Modules.OptimizerHelper optimizer, Generator generator, TrainingHistory history)
     {
-        string full = Path.GetFullPath(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        string tmp = full + $".{Environment.ProcessId}.tmp";
-        try
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        AtomicFile.Write(path, file =>
         {
-            using (var file = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None))
+            using var zip = new ZipArchive(file, ZipArchiveMode.Create, leaveOpen: true);
+            WriteEntry(zip, "history.json", s => JsonSerializer.Serialize(s, history));
+            WriteEntry(zip, "model.bin", s => { using var w = new BinaryWriter(s, System.Text.Encoding.UTF8, leaveOpen: true); network.save(w); });
+            WriteEntry(zip, "optimizer.bin", s => { using var w = new BinaryWriter(s, System.Text.Encoding.UTF8, leaveOpen: true); optimizer.save_state_dict(w); });
+            WriteEntry(zip, "generator.bin", s =>
             {
-                using (var zip = new ZipArchive(file, ZipArchiveMode.Create, leaveOpen: true))
-                {
-                    WriteEntry(zip, "history.json", s => JsonSerializer.Serialize(s, history));
-                    WriteEntry(zip, "model.bin", s => { using var w = new BinaryWriter(s, System.Text.Encoding.UTF8, leaveOpen: true); network.save(w); });
-                    WriteEntry(zip, "optimizer.bin", s => { using var w = new BinaryWriter(s, System.Text.Encoding.UTF8, leaveOpen: true); optimizer.save_state_dict(w); });
-                    WriteEntry(zip, "generator.bin", s =>
-                    {
-                        using var state = generator.get_state();
-                        var bytes = state.data<byte>().ToArray();
-                        s.Write(bytes);
-                    });
-                    // Dropout masks draw from libtorch's global generator, not the training generator;
-                    // without its state a resumed run would see different masks than an uninterrupted one.
-                    WriteEntry(zip, "global_generator.bin", s =>
-                    {
-                        using var state = torch.random.get_rng_state();
-                        s.Write(state.data<byte>().ToArray());
-                    });
-                }
-                file.Flush(flushToDisk: true);
-            }
-            File.Move(tmp, full, overwrite: true);
-        }
-        catch
-        {
-            try { File.Delete(tmp); } catch (IOException) { }
-            throw;
-        }
+                using var state = generator.get_state();
+                var bytes = state.data<byte>().ToArray();
+                s.Write(bytes);
+            });
+            // Dropout masks draw from libtorch's global generator, not the training generator;
+            // without its state a resumed run would see different masks than an uninterrupted one.
+            WriteEntry(zip, "global_generator.bin", s =>
+            {
+                using var state = torch.random.get_rng_state();
+                s.Write(state.data<byte>().ToArray());
+            });
+        });
     }
 
     public static TrainingHistory Load(string path, PosteriorNetwork network, TorchSharp.Modules.OptimizerHelper optimizer, Generator generator)
