@@ -15,7 +15,7 @@ internal static class DiagnoseCommand
     /// <summary>The verb, its options and its action.</summary>
     public static Command Create(CliConsole console, CancellationToken ct)
     {
-        var model = CliOption.ExistingFile("--model", "The .onnxsbi bundle to diagnose.", "PATH");
+        var model = CliOption.ExistingFile("--model", "The .onnxsbi bundle to diagnose (required).", "PATH");
         var testSet = CliOption.ExistingFile("--test-set",
             "CSV of (θ, x) pairs (required), columns like theta[0],theta[1],x[0],x[1], one dataset per row.", "F.csv");
         var datasets = CliOption.OptionalInt("--datasets", "Datasets to use: the first N rows of the test set. Default: all rows.",

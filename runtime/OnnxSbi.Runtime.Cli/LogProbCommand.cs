@@ -10,8 +10,9 @@ internal static class LogProbCommand
     /// <summary>The verb, its options and its action.</summary>
     public static Command Create(CliConsole console)
     {
-        var model = CliOption.ExistingFile("--model", "The .onnxsbi bundle (a coupling flow, or another network with a density graph).", "PATH");
-        var conditions = new ConditionOptionSet();
+        var model = CliOption.ExistingFile("--model", "The .onnxsbi bundle (required); coupling flows have an exact log density.", "PATH");
+        var conditions = new ConditionOptionSet(
+            "CSV of observations, columns like x[0],x[1]: one row for every parameter row, or one per row of --theta-file.");
         var theta = CliOption.ExistingFile("--theta-file", "CSV of parameter values (required), one row each, columns like theta[0],theta[1].", "F.csv");
         var runtime = new RuntimeOptionSet(sampling: false);
         var output = CliOption.Text("--out", "Output CSV (required): a log_prob column, one row per row of --theta-file.", "logprob.csv");

@@ -10,8 +10,9 @@ internal static class SampleCommand
     /// <summary>The verb, its options and its action.</summary>
     public static Command Create(CliConsole console, CancellationToken ct)
     {
-        var model = CliOption.ExistingFile("--model", "The .onnxsbi bundle to sample.", "PATH");
-        var conditions = new ConditionOptionSet();
+        var model = CliOption.ExistingFile("--model", "The .onnxsbi bundle to sample (required).", "PATH");
+        var conditions = new ConditionOptionSet(
+            "CSV of observations, columns like x[0],x[1], one row each; the draws then get a leading condition column.");
         var numSamples = CliOption.OptionalInt("--num-samples", "Draws per observation (required).", 1);
         var sampling = new SamplingOptionSet();
         var runtime = new RuntimeOptionSet(sampling: true);

@@ -108,8 +108,11 @@ internal sealed class ConditionOptionSet
         HelpName = "NAME=V1,V2",
     };
 
-    public Option<FileInfo?> ConditionsFile { get; } = CliOption.ExistingFile("--conditions-file",
-        "CSV of conditions, one row per observation, columns like x[0],x[1]; draws then get a leading condition column.", "F.csv");
+    public Option<FileInfo?> ConditionsFile { get; }
+
+    /// <summary>Creates the set; <paramref name="fileDescription"/> says how the verb uses the rows of --conditions-file.</summary>
+    public ConditionOptionSet(string fileDescription)
+        => ConditionsFile = CliOption.ExistingFile("--conditions-file", fileDescription, "F.csv");
 
     /// <summary>Adds the set's options to <paramref name="command"/>.</summary>
     public void AddTo(Command command)
