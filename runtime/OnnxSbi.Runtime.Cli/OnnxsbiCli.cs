@@ -39,6 +39,8 @@ internal static class OnnxsbiCli
     public static int Run(string[] args, CliConsole console, CancellationToken ct)
     {
         var root = Create(console, ct);
+        // "PROGRAM help" as a synonym of "PROGRAM --help".
+        if (args is ["help"]) args = ["--help"];
         var invocation = new InvocationConfiguration
         {
             Output = console.Out,

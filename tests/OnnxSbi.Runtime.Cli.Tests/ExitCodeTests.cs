@@ -28,6 +28,17 @@ public sealed class ExitCodeTests : IDisposable
     }
 
     [Theory]
+    [InlineData("help")]
+    [InlineData("--help")]
+    [InlineData("sample", "--help")]
+    public void Help_Exits0(params string[] args)
+    {
+        var (code, stdout, stderr) = Run(args);
+        Assert.True(code == 0, $"exit code {code}\n{stdout}{stderr}");
+        Assert.Contains("Usage:", stdout);
+    }
+
+    [Theory]
     [InlineData(new[] { "sample", "--modle", "m.onnxsbi" }, "unknown option '--modle'")]
     [InlineData(new[] { "sample", "--num-samples", "ten" }, "--num-samples must be an integer in [1, 2147483647]; got 'ten'")]
     [InlineData(new[] { "sample", "--provider", "tpu" }, "--provider must be 'cpu' or 'cuda'; got 'tpu'")]

@@ -40,7 +40,7 @@ internal static class TrainCommand
             Int("--num-simulations", "Offline: the simulations trained on. Default: the task's batches × --batch-size."),
             Int("--validation-sets", "Held-out simulations scored after every epoch; 0 for none. Default: the task's."),
             Typed<ulong>("--seed", "Seed of the simulations, the initial weights and the batches.", "S", "a non-negative integer", TrainSettings.DefaultSeed),
-            Typed<double>("--learning-rate", $"Peak learning rate, {TrainSettings.MinLearningRate.ToString(CultureInfo.InvariantCulture)} to {TrainSettings.MaxLearningRate.ToString(CultureInfo.InvariantCulture)}.",
+            Typed<double>("--learning-rate", $"Peak learning rate (after warm-up), {TrainSettings.MinLearningRate.ToString("0e0", CultureInfo.InvariantCulture)} to {TrainSettings.MaxLearningRate.ToString(CultureInfo.InvariantCulture)}.",
                 "LR", "a number", TrainSettings.DefaultLearningRate),
             Text("--widths", "Hidden-layer widths, comma-separated, e.g. 256,256. Default: the network recipe's.", "W1,W2"),
             Typed<double?>("--dropout", $"Dropout probability, 0 to {TrainSettings.MaxDropout.ToString(CultureInfo.InvariantCulture)}. Default: the network recipe's.", "P", "a number"),

@@ -13,32 +13,82 @@ namespace OnnxSbi.Trainer.Host;
 /// </summary>
 internal sealed class TrainSettings
 {
+    /// <summary>The most epochs --epochs accepts.</summary>
     public const int MaxEpochs = 100_000;
+
+    /// <summary>The largest --batch-size.</summary>
     public const int MaxBatchSize = 1 << 20;
+
+    /// <summary>The most libtorch threads --threads accepts.</summary>
     public const int MaxThreads = 1024;
+
+    /// <summary>The range of --learning-rate.</summary>
     public const double MinLearningRate = 1e-8, MaxLearningRate = 1.0;
+
+    /// <summary>The largest --dropout probability.</summary>
     public const double MaxDropout = 0.99;
+
+    /// <summary>--seed when not given.</summary>
     public const ulong DefaultSeed = 1;
+
+    /// <summary>--learning-rate when not given.</summary>
     public const double DefaultLearningRate = 5e-4;
+
+    /// <summary>--threads when not given.</summary>
     public const int DefaultThreads = 1;
 
+    /// <summary>--task: the task to simulate.</summary>
     [ConfigurationKeyName("task")] public string Task { get; set; } = TrainingTasks.DefaultName;
+
+    /// <summary>--network: the network recipe (required).</summary>
     [ConfigurationKeyName("network")] public string? Network { get; set; }
+
+    /// <summary>--epochs, or null for the recipe's.</summary>
     [ConfigurationKeyName("epochs")] public int? Epochs { get; set; }
+
+    /// <summary>--batches-per-epoch, or null for the budget-derived count.</summary>
     [ConfigurationKeyName("batches-per-epoch")] public int? BatchesPerEpoch { get; set; }
+
+    /// <summary>--batch-size, or null for the task's.</summary>
     [ConfigurationKeyName("batch-size")] public int? BatchSize { get; set; }
+
+    /// <summary>--offline: a fixed simulation budget (the default mode).</summary>
     [ConfigurationKeyName("offline")] public bool Offline { get; set; }
+
+    /// <summary>--online: fresh simulations every batch.</summary>
     [ConfigurationKeyName("online")] public bool Online { get; set; }
+
+    /// <summary>--num-simulations, or null for the task's batches × the batch size.</summary>
     [ConfigurationKeyName("num-simulations")] public int? NumSimulations { get; set; }
+
+    /// <summary>--validation-sets, or null for the task's.</summary>
     [ConfigurationKeyName("validation-sets")] public int? ValidationSets { get; set; }
+
+    /// <summary>--seed.</summary>
     [ConfigurationKeyName("seed")] public ulong Seed { get; set; } = DefaultSeed;
+
+    /// <summary>--learning-rate.</summary>
     [ConfigurationKeyName("learning-rate")] public double LearningRate { get; set; } = DefaultLearningRate;
+
+    /// <summary>--widths as given ("256,256"), or null for the recipe's; see ParseWidths.</summary>
     [ConfigurationKeyName("widths")] public string? Widths { get; set; }
+
+    /// <summary>--dropout, or null for the recipe's.</summary>
     [ConfigurationKeyName("dropout")] public double? Dropout { get; set; }
+
+    /// <summary>--checkpoint, or null for OUT.ckpt with --resume and none without.</summary>
     [ConfigurationKeyName("checkpoint")] public string? Checkpoint { get; set; }
+
+    /// <summary>--resume.</summary>
     [ConfigurationKeyName("resume")] public bool Resume { get; set; }
+
+    /// <summary>--skip-bad-rows.</summary>
     [ConfigurationKeyName("skip-bad-rows")] public bool SkipBadRows { get; set; }
+
+    /// <summary>--out: the bundle to write (required).</summary>
     [ConfigurationKeyName("out")] public string? Out { get; set; }
+
+    /// <summary>--threads.</summary>
     [ConfigurationKeyName("threads")] public int Threads { get; set; } = DefaultThreads;
 
     /// <summary>Every configuration key and the property it binds to, from the attributes above.</summary>

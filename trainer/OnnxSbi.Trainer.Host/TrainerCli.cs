@@ -30,6 +30,8 @@ internal static class TrainerCli
     public static async Task<int> RunAsync(string[] args)
     {
         var root = Create();
+        // "PROGRAM help" as a synonym of "PROGRAM --help".
+        if (args is ["help"]) args = ["--help"];
         // Exceptions reach the mapping below; Ctrl+C and SIGTERM are the Generic Host's (its console lifetime).
         var invocation = new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null };
         if (args.Length == 0)
