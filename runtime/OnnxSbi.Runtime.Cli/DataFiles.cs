@@ -39,9 +39,9 @@ internal static class DataFiles
     /// </summary>
     public static ArrayBatch ReadCsv(string path, IReadOnlyList<VariableSpec> specs, string role)
     {
-        if (!File.Exists(path)) throw new UsageException($"{role} file '{path}' does not exist.");
+        if (!File.Exists(path)) throw new InputException($"{role} file '{path}' does not exist.");
         var lines = File.ReadAllLines(path).Where(l => l.Trim().Length > 0).ToList();
-        if (lines.Count < 2) throw new UsageException($"{role} file '{path}' needs a header and at least one row.");
+        if (lines.Count < 2) throw new InputException($"{role} file '{path}' needs a header and at least one row.");
         string[] header = lines[0].Split(',', StringSplitOptions.TrimEntries);
         int rows = lines.Count - 1;
         var cells = new double[rows, header.Length];
@@ -49,10 +49,10 @@ internal static class DataFiles
         {
             string[] parts = lines[r + 1].Split(',', StringSplitOptions.TrimEntries);
             if (parts.Length != header.Length)
-                throw new UsageException($"{role} file '{path}', line {r + 2}: expected {header.Length} values, found {parts.Length}.");
+                throw new InputException($"{role} file '{path}', line {r + 2}: expected {header.Length} values, found {parts.Length}.");
             for (int c = 0; c < parts.Length; c++)
                 cells[r, c] = double.TryParse(parts[c], NumberStyles.Float, CultureInfo.InvariantCulture, out double v)
-                    ? v : throw new UsageException($"{role} file '{path}', line {r + 2}, column '{header[c]}': '{parts[c]}' is not a number.");
+                    ? v : throw new InputException($"{role} file '{path}', line {r + 2}, column '{header[c]}': '{parts[c]}' is not a number.");
         }
         var used = new HashSet<int>();
         var batch = new ArrayBatch(rows);
@@ -65,7 +65,7 @@ internal static class DataFiles
             {
                 int col = Array.IndexOf(header, names[j]);
                 if (col < 0)
-                    throw new UsageException($"{role} file '{path}': missing column '{names[j]}' for variable '{spec.Name}' [{string.Join(", ", spec.Shape)}]. Header: {string.Join(",", header)}.");
+                    throw new InputException($"{role} file '{path}': missing column '{names[j]}' for variable '{spec.Name}' [{string.Join(", ", spec.Shape)}]. Header: {string.Join(",", header)}.");
                 used.Add(col);
                 for (int r = 0; r < rows; r++) data[r * width + j] = cells[r, col];
             }
@@ -73,7 +73,7 @@ internal static class DataFiles
         }
         var extra = Enumerable.Range(0, header.Length).Where(c => !used.Contains(c) && header[c] != "condition").Select(c => header[c]).ToList();
         if (extra.Count > 0)
-            throw new UsageException($"{role} file '{path}': unknown column(s) {string.Join(", ", extra.Select(e => $"'{e}'"))}. Expected: {string.Join(", ", specs.SelectMany(s => Columns(s.Name, (int)s.Shape.Aggregate(1L, (p, d) => p * d), s.Shape.Count == 0)))}.");
+            throw new InputException($"{role} file '{path}': unknown column(s) {string.Join(", ", extra.Select(e => $"'{e}'"))}. Expected: {string.Join(", ", specs.SelectMany(s => Columns(s.Name, (int)s.Shape.Aggregate(1L, (p, d) => p * d), s.Shape.Count == 0)))}.");
         return batch;
     }
 

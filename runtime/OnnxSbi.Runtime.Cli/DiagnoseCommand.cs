@@ -1,85 +1,82 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using OnnxSbi.Runtime.Cli.Plots;
 using OnnxSbi.Runtime.Diagnostics;
-using OnnxSbi.Runtime.Simulators;
 
 namespace OnnxSbi.Runtime.Cli;
 
-internal static partial class Commands
+/// <summary>
+/// <c>diagnose</c>: SBC and BayesFlow's default diagnostics of a bundle on stored (θ, x) pairs; writes
+/// diagnostics.json, diagnostics.csv and the PNG figures to --out-dir and prints a summary.
+/// </summary>
+internal static class DiagnoseCommand
 {
-    /// <summary>Tasks whose simulator the runtime ships, by their --task name.</summary>
-    private static readonly Dictionary<string, Func<ulong, Simulator>> Tasks = new(StringComparer.OrdinalIgnoreCase)
+    /// <summary>The verb, its options and its action.</summary>
+    public static Command Create(CliConsole console, CancellationToken ct)
     {
-        ["two_moons"] = TwoMoons.CreateSimulator,
-    };
-
-    /// <summary>
-    /// <c>diagnose</c>: SBC and BayesFlow's default diagnostics of a bundle on simulated or stored (θ, x)
-    /// pairs; writes diagnostics.json, diagnostics.csv and the PNG figures to --out-dir and prints a summary.
-    /// </summary>
-    private static int Diagnose(string[] args, CancellationToken ct)
-    {
-        var a = new CliArgs("diagnose", args,
-            ["model", "task", "test-set", "datasets", "draws", "seed", "out-dir", "observation", "confidence", "method", "steps", "atol", "rtol", .. RuntimeFlags], []);
-        string outDir = a.Require("out-dir");
-        string? task = a.Get("task"), testSet = a.Get("test-set");
-        if ((task is null) == (testSet is null))
-            throw new UsageException($"'diagnose': give exactly one of --task ({string.Join(", ", Tasks.Keys)}) or --test-set FILE.csv.");
-        Func<ulong, Simulator>? createSimulator = null;
-        if (task is not null && !Tasks.TryGetValue(task, out createSimulator))
-            throw new UsageException($"'diagnose': unknown --task '{task}'. Known tasks: {string.Join(", ", Tasks.Keys)}.");
-        int? datasets = a.Int("datasets", 2, EcdfBand.MaxDatasets);
-        int draws = a.Int("draws", 2, 1_000_000) ?? 500;
-        ulong seed = a.ULong("seed") ?? 1;
-        int observation = a.Int("observation", 0, int.MaxValue) ?? 0;
-        var options = new DiagnosticsOptions
+        var model = CliOption.ExistingFile("--model", "The .onnxsbi bundle to diagnose (required).", "PATH");
+        var testSet = CliOption.ExistingFile("--test-set",
+            "CSV of (θ, x) pairs (required), columns like theta[0],theta[1],x[0],x[1], one dataset per row.", "F.csv");
+        var datasets = CliOption.OptionalInt("--datasets", "Datasets to use: the first N rows of the test set. Default: all rows.",
+            2, EcdfBand.MaxDatasets);
+        var draws = CliOption.Int("--draws", "Posterior draws per dataset.", 500, 2, 1_000_000, "S");
+        var observation = CliOption.Int("--observation", "The dataset shown in pairs.png.", 0, 0, int.MaxValue, "I");
+        var confidence = CliOption.Double("--confidence", "Confidence of the simultaneous ECDF band and the coverage intervals.", 0.95, "C");
+        var sampling = new SamplingOptionSet();
+        var runtime = new RuntimeOptionSet(sampling: true);
+        var outDir = CliOption.Text("--out-dir", "Directory for diagnostics.json, diagnostics.csv and the figures (required).", "DIR");
+        var command = new Command("diagnose",
+            "SBC ranks with a simultaneous ECDF band, calibration error, coverage, contraction, z-scores, NRMSE and R² " +
+            "of a bundle on a test set; writes diagnostics.json, diagnostics.csv and PNG figures.");
+        command.Options.Add(model);
+        command.Options.Add(testSet);
+        command.Options.Add(datasets);
+        command.Options.Add(draws);
+        command.Options.Add(observation);
+        command.Options.Add(confidence);
+        sampling.AddTo(command);
+        runtime.AddTo(command);
+        command.Options.Add(outDir);
+        command.SetAction(r =>
         {
-            NumDatasets = datasets,
-            NumDraws = draws,
-            Seed = seed,
-            Confidence = a.Double("confidence") ?? 0.95,
-            // The diagnostics derive the sampling seed from --seed themselves.
-            Sampling = ParseSampling(a),
-        };
-        options.Validate();
+            string dir = r.GetValue(outDir) ?? throw new UsageException("'diagnose': missing required option '--out-dir'.");
+            string pairsPath = SampleCommand.Required(r, testSet, "diagnose");
+            var options = new DiagnosticsOptions
+            {
+                NumDatasets = r.GetValue(datasets),
+                NumDraws = r.GetValue(draws),
+                Seed = r.GetValue(sampling.Seed),
+                Confidence = r.GetValue(confidence),
+                // The diagnostics derive the sampling seed from --seed themselves.
+                Sampling = sampling.Read(r),
+            };
+            options.Validate();
 
-        using var model = Load(a.Require("model"), ParseRuntime(a));
-        DiagnosticsReport report;
-        string source;
-        if (createSimulator is not null)
-        {
-            source = $"task {task}";
-            Console.Error.WriteLine($"diagnose: simulating {datasets ?? PosteriorDiagnostics.DefaultNumDatasets} datasets from {task}, {draws} draws each …");
-            report = PosteriorDiagnostics.Run(model, createSimulator(seed), options, ct);
-        }
-        else
-        {
-            source = $"test set {testSet}";
-            var specs = model.Manifest.InferenceVariables.Concat(model.Manifest.ConditionVariables).ToList();
-            var pairs = DataFiles.ReadCsv(testSet!, specs, "test set");
-            Console.Error.WriteLine($"diagnose: {datasets ?? pairs.Rows} datasets from '{testSet}', {draws} draws each …");
-            report = PosteriorDiagnostics.Run(model, pairs, options, ct);
-        }
-        foreach (string w in report.Warnings) Console.Error.WriteLine($"warning: {w}");
-        if (observation >= report.NumDatasets)
-            throw new UsageException($"--observation must be in [0, {report.NumDatasets - 1}]; got {observation}.");
+            using var posterior = BundleLoader.Load(SampleCommand.Required(r, model, "diagnose"), runtime.Read(r), console);
+            string source = $"test set {pairsPath}";
+            var specs = posterior.Manifest.InferenceVariables.Concat(posterior.Manifest.ConditionVariables).ToList();
+            var pairs = DataFiles.ReadCsv(pairsPath, specs, "test set");
+            console.Error.WriteLine($"diagnose: {options.NumDatasets ?? pairs.Rows} datasets from '{pairsPath}', {options.NumDraws} draws each …");
+            var report = PosteriorDiagnostics.Run(posterior, pairs, options, ct);
+            foreach (string w in report.Warnings) console.Error.WriteLine($"warning: {w}");
+            int shown = r.GetValue(observation);
+            if (shown >= report.NumDatasets)
+                throw new UsageException($"--observation must be in [0, {report.NumDatasets - 1}]; got {shown}.");
 
-        var clock = Stopwatch.StartNew();
-        var written = WriteOutputs(report, model, source, outDir, observation);
-        double outputSeconds = clock.Elapsed.TotalSeconds;
+            var clock = Stopwatch.StartNew();
+            var written = WriteOutputs(report, posterior, source, dir, shown, console);
+            double outputSeconds = clock.Elapsed.TotalSeconds;
 
-        Console.WriteLine(DiagnosticsFiles.Summary(report, model, source, outputSeconds));
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"wrote: {string.Join(", ", written)}"));
-        return 0;
+            console.Out.WriteLine(DiagnosticsFiles.Summary(report, posterior, source, outputSeconds));
+            console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"wrote: {string.Join(", ", written)}"));
+            return ExitCodes.Success;
+        });
+        return command;
     }
 
-    /// <summary>Writes the diagnose verb's files for <paramref name="report"/> into <paramref name="outDir"/> (observation 0 in the pairs plot).</summary>
-    public static IReadOnlyList<string> WriteDiagnostics(DiagnosticsReport report, PosteriorModel model, string source, string outDir)
-        => WriteOutputs(report, model, source, outDir, 0);
-
     /// <summary>Writes diagnostics.json, diagnostics.csv and the PNGs into <paramref name="outDir"/>; returns the paths written.</summary>
-    internal static List<string> WriteOutputs(DiagnosticsReport report, PosteriorModel model, string source, string outDir, int observation)
+    internal static List<string> WriteOutputs(DiagnosticsReport report, PosteriorModel model, string source, string outDir, int observation, CliConsole console)
     {
         var written = new List<string>();
         string Out(string name)
@@ -97,7 +94,7 @@ internal static partial class Commands
         DiagnosticPlots.Pairs(report, observation, Out("pairs.png"));
         string lossPath = Path.Combine(outDir, "loss.png");
         if (DiagnosticPlots.LossHistory(model.Manifest.Training, lossPath)) written.Add(lossPath);
-        else Console.Error.WriteLine("diagnose: the bundle records no training losses; loss.png skipped.");
+        else console.Error.WriteLine("diagnose: the bundle records no training losses; loss.png skipped.");
         return written;
     }
 }

@@ -1,44 +1,21 @@
-using System.Diagnostics;
 using System.Globalization;
-using OnnxSbi.Runtime;
+using System.Runtime.InteropServices;
 using OnnxSbi.Runtime.Cli;
 
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
-using var cts = new CancellationTokenSource();
-Console.CancelKeyPress += (_, e) => { e.Cancel = true; cts.Cancel(); };
+// The parser's own messages in English, like every message of ours, whatever the machine's language.
+CultureInfo.DefaultThreadCurrentUICulture = CultureInfo.InvariantCulture;
+CultureInfo.CurrentUICulture = CultureInfo.InvariantCulture;
 
-if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+// Ctrl+C and SIGTERM cancel the verb, which stops at its next chunk and exits with ExitCodes.Cancelled.
+using var cts = new CancellationTokenSource();
+void Cancel(PosixSignalContext context)
 {
-    Console.WriteLine(Commands.Usage);
-    return args.Length == 0 ? 2 : 0;
+    context.Cancel = true;
+    cts.Cancel();
 }
-try
-{
-    return Commands.Run(args[0], args.Skip(1).ToArray(), cts.Token);
-}
-catch (UsageException e)
-{
-    Console.Error.WriteLine($"error: {e.Message}");
-    return 2;
-}
-catch (OnnxSbiException e)
-{
-    Console.Error.WriteLine($"error: {e.Message}");
-    return 1;
-}
-catch (OperationCanceledException)
-{
-    Console.Error.WriteLine("cancelled");
-    return 130;
-}
-catch (IOException e)
-{
-    Console.Error.WriteLine($"error: {e.Message}");
-    return 1;
-}
-catch (UnauthorizedAccessException e)
-{
-    Console.Error.WriteLine($"error: {e.Message}");
-    return 1;
-}
+using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Cancel);
+using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Cancel);
+
+return OnnxsbiCli.Run(args, CliConsole.System, cts.Token);

@@ -8,7 +8,7 @@ namespace OnnxSbi.Trainer.Host;
 /// Training progress: a live status line (epoch, batch, loss, validation loss, learning rate, ETA)
 /// when stderr is a terminal, plain log lines otherwise; every epoch is logged either way.
 /// </summary>
-internal sealed class ConsoleProgress(ILogger logger, string label) : ITrainingObserver
+internal sealed class ConsoleProgress(ILogger<ConsoleProgress> logger, string label) : ITrainingObserver
 {
     private readonly bool live = !Console.IsErrorRedirected;
     private double lastValidation = double.NaN;

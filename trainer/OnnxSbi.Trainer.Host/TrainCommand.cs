@@ -1,0 +1,161 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Globalization;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using OnnxSbi.Trainer.Networks;
+
+namespace OnnxSbi.Trainer.Host;
+
+/// <summary>
+/// <c>train</c>: the command line's typed options, each the override of the <see cref="TrainSettings"/> key of the
+/// same name; the action builds the Generic Host (configuration, validated options, logging, services) and runs
+/// <see cref="TrainRunner"/> until it finishes or a signal stops it.
+/// </summary>
+internal static class TrainCommand
+{
+    /// <summary>The verb, its options and its action.</summary>
+    public static Command Create()
+    {
+        var config = new Option<FileInfo?>("--config")
+        {
+            Description = "JSON file of option values keyed by option name without the dashes, e.g. {\"epochs\": 20}. " +
+                "Precedence: command line > ONNXSBI_* environment variables (ONNXSBI_EPOCHS=20) > this file > defaults.",
+            HelpName = "FILE.json",
+            Arity = ArgumentArity.OneOrMore,
+            CustomParser = r => Parse(r, t => File.Exists(t) ? new FileInfo(t) : throw new FormatException($"--config: file '{t}' does not exist.")),
+        };
+        Option[] options =
+        [
+            Text("--task", $"Task to simulate and train on: {string.Join(", ", TrainingTasks.Names)}.", "NAME", TrainingTasks.DefaultName),
+            Text("--network", $"Network to train (required): {string.Join(", ", NetworkCatalog.All.Select(r => r.Name))}.", "NAME"),
+            Int("--epochs", $"Training epochs, 1 to {TrainSettings.MaxEpochs}. Default: the network recipe's."),
+            Int("--batches-per-epoch", "Batches per epoch. Default: offline, --num-simulations / --batch-size; online, the task's."),
+            Int("--batch-size", $"Rows per batch, 1 to {TrainSettings.MaxBatchSize}. Default: the task's."),
+            Switch("--offline", "Train on one fixed set of --num-simulations simulations (the default)."),
+            Switch("--online", "Simulate fresh batches every epoch."),
+            Int("--num-simulations", "Offline: the simulations trained on. Default: the task's batches × --batch-size."),
+            Int("--validation-sets", "Held-out simulations scored after every epoch; 0 for none. Default: the task's."),
+            Typed<ulong>("--seed", "Seed of the simulations, the initial weights and the batches.", "S", "a non-negative integer", TrainSettings.DefaultSeed),
+            Typed<double>("--learning-rate", $"Peak learning rate (after warm-up), {TrainSettings.MinLearningRate.ToString("0e0", CultureInfo.InvariantCulture)} to {TrainSettings.MaxLearningRate.ToString(CultureInfo.InvariantCulture)}.",
+                "LR", "a number", TrainSettings.DefaultLearningRate),
+            Text("--widths", "Hidden-layer widths, comma-separated, e.g. 256,256. Default: the network recipe's.", "W1,W2"),
+            Typed<double?>("--dropout", $"Dropout probability, 0 to {TrainSettings.MaxDropout.ToString(CultureInfo.InvariantCulture)}. Default: the network recipe's.", "P", "a number"),
+            Text("--checkpoint", "Checkpoint written atomically after every epoch. Default: OUT.ckpt with --resume, none without.", "PATH"),
+            Switch("--resume", "Continue from the checkpoint's last completed epoch, or start it when it does not exist."),
+            Switch("--skip-bad-rows", "Skip and count simulated rows with non-finite values instead of stopping with an error."),
+            Typed<int>("--threads", $"libtorch CPU threads, 1 to {TrainSettings.MaxThreads}.", "T", "an integer", TrainSettings.DefaultThreads),
+            Text("--out", "The .onnxsbi bundle to write (required).", "PATH.onnxsbi"),
+        ];
+        var command = new Command("train", "Trains one network on one task with TorchSharp and exports it as an .onnxsbi bundle.");
+        foreach (var option in options) command.Options.Add(option);
+        command.Options.Add(config);
+        command.SetAction((r, _) => RunAsync(r.GetValue(config)?.ToString(), CommandLineValues(r, options)));
+        return command;
+    }
+
+    /// <summary>The configuration keys and values of the options given on the command line (defaults excluded, so that they do not hide the file's and the environment's).</summary>
+    private static Dictionary<string, string?> CommandLineValues(ParseResult r, IEnumerable<Option> options)
+    {
+        var values = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        foreach (var option in options)
+            if (r.GetResult(option) is { Implicit: false } given)
+                values[option.Name.TrimStart('-')] = given.Tokens.Count > 0 ? given.Tokens[^1].Value : "true";
+        return values;
+    }
+
+    /// <summary>Builds the host for one training run, runs it and maps its end to an exit code.</summary>
+    private static async Task<int> RunAsync(string? configFile, Dictionary<string, string?> commandLine)
+    {
+        // No default sources: only the ones below, so every configuration key can be checked against the options.
+        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, Args = [] });
+        if (configFile is not null)
+        {
+            try { builder.Configuration.AddJsonFile(Path.GetFullPath(configFile), optional: false); }
+            catch (InvalidDataException e) { throw new UsageException($"--config: {e.Message} {e.InnerException?.Message}".TrimEnd()); }
+        }
+        builder.Configuration.AddEnvironmentVariables("ONNXSBI_");
+        builder.Configuration.AddInMemoryCollection(commandLine);
+        TrainSettings.CheckKeys(builder.Configuration);
+
+        builder.Services.AddOptions<TrainSettings>().Bind(builder.Configuration).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<TrainSettings>, TrainSettingsValidator>();
+        builder.Services.AddSingleton<TrainRunner>();
+        builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
+        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        // A host that fails to start (settings refused at ValidateOnStart) is reported once, as an error line, by TrainerCli.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
+
+        using var host = builder.Build();
+        // Validates the settings (ValidateOnStart) and installs the Ctrl+C and SIGTERM handlers, which stop the application.
+        await host.StartAsync();
+        var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
+        int code;
+        try
+        {
+            code = host.Services.GetRequiredService<TrainRunner>().Run(lifetime.ApplicationStopping);
+        }
+        catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested)
+        {
+            host.Services.GetRequiredService<ILogger<TrainRunner>>().LogWarning(
+                "Stopped by a signal; the checkpoint of the last completed epoch is kept. Rerun with --resume to continue.");
+            code = ExitCodes.Cancelled;
+        }
+        lifetime.StopApplication();
+        await host.StopAsync();
+        return code;
+    }
+
+    private static Option<string?> Text(string name, string description, string helpName, string? defaultValue = null)
+    {
+        var option = new Option<string?>(name) { Description = description, HelpName = helpName, Arity = ArgumentArity.OneOrMore, CustomParser = r => Parse(r, t => t) };
+        if (defaultValue is not null) option.DefaultValueFactory = _ => defaultValue;
+        return option;
+    }
+
+    private static Option<int?> Int(string name, string description) => Typed<int?>(name, description, "N", "an integer");
+
+    private static Option<bool> Switch(string name, string description) => new(name) { Description = description };
+
+    /// <summary>
+    /// An option of type <typeparamref name="T"/> (int, ulong or double, nullable or not), repeatable with the last value winning;
+    /// its range is checked with the other settings' at start, whichever source the value came from.
+    /// </summary>
+    private static Option<T> Typed<T>(string name, string description, string helpName, string expectation, T? defaultValue = default)
+    {
+        var type = Nullable.GetUnderlyingType(typeof(T)) ?? typeof(T);
+        var option = new Option<T>(name)
+        {
+            Description = description,
+            HelpName = helpName,
+            Arity = ArgumentArity.OneOrMore,
+            CustomParser = r => Parse(r, t =>
+            {
+                object? value = type == typeof(int) && int.TryParse(t, NumberStyles.Integer, CultureInfo.InvariantCulture, out int i) ? i
+                    : type == typeof(ulong) && ulong.TryParse(t, NumberStyles.Integer, CultureInfo.InvariantCulture, out ulong u) ? u
+                    : type == typeof(double) && double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out double d) ? d
+                    : null;
+                return value is null ? throw new FormatException($"{name} must be {expectation}; got '{t}'.") : (T)value;
+            }),
+        };
+        if (defaultValue is not null) option.DefaultValueFactory = _ => defaultValue;
+        return option;
+    }
+
+    /// <summary>Parses the last value given (the last one wins); a <see cref="FormatException"/> becomes a parse error with its message.</summary>
+    private static T Parse<T>(ArgumentResult r, Func<string, T> parse)
+    {
+        string token = r.Tokens[^1].Value;
+        try { return parse(token); }
+        catch (FormatException e)
+        {
+            r.AddError(e.Message);
+            return default!;
+        }
+    }
+}
