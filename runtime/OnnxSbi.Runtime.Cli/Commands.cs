@@ -19,24 +19,13 @@ internal static partial class Commands
                     [--provider cpu|cuda] [--threads T] [--chunk-size R] [--parallel-blocks P] [--precision fp32|int8]
                     --out logprob.csv
           inspect   PATH
-          diagnose  --model PATH (--task two_moons | --test-set F.csv) [--datasets N] [--draws S] [--seed S]
+          diagnose  --model PATH --test-set F.csv [--datasets N] [--draws S] [--seed S]
                     [--observation I] [--confidence 0.95] [--method M] [--steps K] [--atol A] [--rtol R]
                     [--provider cpu|cuda] [--threads T] [--chunk-size R] [--parallel-blocks P] [--precision fp32|int8] [--coupling-inverse native|graph] [--solver-loop auto|host|graph] --out-dir DIR
                     SBC ranks with a simultaneous ECDF band, calibration error, coverage, contraction,
                     z-scores, NRMSE, R²; writes diagnostics.json, diagnostics.csv and PNG figures.
                     A test set has columns like theta[0],theta[1],x[0],x[1] (all rows, or the first N).
-          c2st      --model PATH [--task two_moons] [--draws N] [--seed S] [--observations K] [--method M] [--steps K]
-                    [--atol A] [--rtol R] [--provider cpu|cuda] [--threads T] [--chunk-size R] [--parallel-blocks P] [--precision fp32|int8] [--coupling-inverse native|graph] [--solver-loop auto|host|graph]
-                    [--out scores.csv]
-                    C2ST against the exact two-moons posterior at x=(0,0) and the first K of the 10 fixed test
-                    observations (N model vs N exact draws each), as the two-moons tutorial scores.
-          bench     --model PATH [--model PATH …] [--repeats R] [--provider cpu|cuda] [--threads T] [--chunk-size R] [--parallel-blocks P] [--precision fp32|int8] [--coupling-inverse native|graph] [--solver-loop auto|host|graph]
-                    [--large-conditions M] [--memory-draws N] [--no-memory] [--sweep [--sweep-chunks 128,512] [--sweep-steps K] [--sweep-conditions M]]
-                    [--out results.json]
-                    Latency (median of R) for 1×1000 and 1×3000 draws, throughput for M×1000, network
-                    GFLOP/s against a Gemm-only ceiling, peak memory for N draws; --sweep times 1×3000
-                    over chunk sizes × threads 1, 2 × spinning on, off (on CUDA: chunk sizes × solver
-                    loop graph, host × parallel blocks 1, 2, plus M×1000 throughput). Never falls back to the CPU.
+                    (Diagnostics on a task's simulator, C2ST and benchmarks: onnxsbi-bench.)
         Run 'onnxsbi VERB --help' for details. README.md documents every flag with an example.
         """;
 
@@ -55,9 +44,7 @@ internal static partial class Commands
             "log-prob" => LogProb(args),
             "inspect" => Inspect(args),
             "diagnose" => Diagnose(args, ct),
-            "c2st" => C2stVerb(args, ct),
-            "bench" => Bench(args, ct),
-            _ => throw new UsageException($"Unknown verb '{verb}'. Valid verbs: sample, log-prob, inspect, diagnose, c2st, bench."),
+            _ => throw new UsageException($"Unknown verb '{verb}'. Valid verbs: sample, log-prob, inspect, diagnose."),
         };
     }
 

@@ -17,11 +17,10 @@ internal static partial class Verbs
         onnxsbi-train — train amortized posteriors with TorchSharp and export them as .onnxsbi bundles
 
         Verbs:
-          train      --task two_moons --network flow_matching|consistency_model|affine_coupling_flow|spline_coupling_flow
+          train      --task NAME --network flow_matching|consistency_model|affine_coupling_flow|spline_coupling_flow
                      [--epochs N] [--batches-per-epoch N] [--batch-size N] [--offline|--online] [--num-simulations N]
                      [--validation-sets N] [--seed S] [--learning-rate LR] [--widths 256,256] [--dropout P]
                      [--checkpoint PATH] [--resume] [--skip-bad-rows] [--config FILE.json] --out PATH.onnxsbi
-          two-moons  [--out-dir DIR] [--quick] [--from-models DIR [--evaluate]] [--seed S]
         Options may also come from a JSON file (--config) and from ONNXSBI_* environment variables.
         README.md documents every flag with an example.
         """;
@@ -31,9 +30,6 @@ internal static partial class Verbs
         ["train"] = (["task", "network", "epochs", "batches-per-epoch", "batch-size", "num-simulations", "validation-sets", "seed",
                       "learning-rate", "widths", "dropout", "checkpoint", "out", "config", "threads"],
                      ["offline", "online", "resume", "skip-bad-rows"]),
-        ["two-moons"] = (["out-dir", "from-models", "seed", "config", "threads"], ["quick", "evaluate"]),
-        // Hidden (not in Usage): the libtorch-eager peer of `onnxsbi bench`, run by bench/run_all.sh.
-        ["bench-torch"] = (["model", "draws", "repeats", "steps", "threads", "config"], []),
     };
 
     public static ParsedArgs Parse(string verb, string[] args)
@@ -76,8 +72,6 @@ internal static partial class Verbs
         return verb switch
         {
             "train" => TrainVerb.Run(settings, logger, ct),
-            "two-moons" => TwoMoonsVerb.Run(settings, logger, ct),
-            "bench-torch" => BenchTorchVerb.Run(settings, ct),
             _ => throw new UsageException($"Unknown verb '{verb}'."),
         };
     }

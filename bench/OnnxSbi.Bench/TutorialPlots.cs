@@ -1,10 +1,10 @@
 using OnnxSbi.Runtime.IO;
 using ScottPlot;
 
-namespace OnnxSbi.Trainer.Host;
+namespace OnnxSbi.Bench;
 
 /// <summary>The tutorial's figures, drawn with ScottPlot.</summary>
-internal static class Plots
+internal static class TutorialPlots
 {
     /// <summary>Four scatter panels side by side, equal aspect, limits [−0.5, 0.5], titled, axes θ1 and θ2.</summary>
     public static void TutorialFigure(string path, IReadOnlyList<(string Title, double[] Theta)> panels)

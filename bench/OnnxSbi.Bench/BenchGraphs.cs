@@ -2,7 +2,7 @@ using System.Diagnostics;
 using Microsoft.ML.OnnxRuntime;
 using OnnxSbi.Contracts.Onnx;
 
-namespace OnnxSbi.Runtime.Cli;
+namespace OnnxSbi.Bench;
 
 /// <summary>One matrix product of a graph, per batch row: [1, K] × [K, N].</summary>
 internal readonly record struct MatrixProduct(long K, long N, bool TransposedWeight)

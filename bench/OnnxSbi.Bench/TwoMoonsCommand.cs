@@ -1,49 +1,83 @@
-using OnnxSbi.Runtime.IO;
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using OnnxSbi.Contracts.Onnx;
-using OnnxSbi.Runtime;
+using OnnxSbi.Diagnostics;
 using OnnxSbi.Runtime.Bundles;
-using OnnxSbi.Runtime.Diagnostics;
-using OnnxSbi.Runtime.Simulators;
+using OnnxSbi.Runtime.IO;
+using OnnxSbi.Tasks;
 using OnnxSbi.Trainer.Networks;
-using OnnxSbi.Trainer.Tasks;
 using OnnxSbi.Trainer.Training;
 using OnnxSbi.Trainer.Workflows;
 
-namespace OnnxSbi.Trainer.Host;
+namespace OnnxSbi.Bench;
 
 /// <summary>
 /// <c>two-moons</c>: the BayesFlow tutorial end to end — simulate, train the four seed networks,
 /// export, sample through the runtime at x = (0, 0), score against exact draws, plot, summarize.
 /// </summary>
-internal static class TwoMoonsVerb
+internal static class TwoMoonsCommand
 {
+    private static readonly SbiTask Task = TaskCatalog.Get(TwoMoonsTask.TaskName);
+
     /// <summary>One model's row of the summary table.</summary>
     internal sealed record ModelSummary(
         string Network, string Title, string Bundle, double TrainSeconds, long OptimizerSteps, double FinalLoss, double FinalValLoss,
         double C2stOrigin, double C2stMean10, double[] C2stPerObservation, double DrawsPerSecond, double MillisecondsFor3000,
         double CalibrationError, bool SbcBandHolds);
 
-    public static int Run(Settings s, ILogger logger, CancellationToken ct)
+    public static Command Create()
     {
-        bool quick = s.Switch("quick");
-        string outDir = Path.GetFullPath(s.String("out-dir") ?? Path.Combine("out", "two_moons"));
-        string? fromModels = s.String("from-models");
-        bool evaluate = s.Switch("evaluate");
+        var outDir = BenchCli.Option<string>("--out-dir", "Directory for the bundles (when training), checkpoints, figures, diagnostics and summary.", () => Path.Combine("out", "two_moons"));
+        var quick = BenchCli.Option<bool>("--quick", "Train at a reduced budget (128 batches per epoch, 1/6 of the epochs, 1,000 reference draws): same pipeline, same architectures.");
+        var fromModels = BenchCli.Option<string?>("--from-models", "Train nothing: evaluate the four bundles in this directory (e.g. models/two_moons).");
+        var evaluate = BenchCli.Option<bool>("--evaluate", "With --from-models: score the bundles as a training run does (10 observations, SBC) and record the metrics in them.");
+        var seed = BenchCli.Option<ulong>("--seed", "Seed of simulation, training and sampling.", () => 1);
+        var threads = BenchCli.Option<int?>("--threads", "TorchSharp training threads and ONNX Runtime intra-op threads; default: 1 for training, the runtime's measured default for sampling.");
+        threads.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int?>() is int t && (t < 1 || t > 1024)) r.AddError($"--threads must be an integer in [1, 1024]; got {t}.");
+        });
+        var command = new Command("two-moons", "The BayesFlow two-moons tutorial end to end: simulate, train the four seed networks (or load them), sample through the runtime, score C2ST and SBC, plot, summarize. A killed training run resumes from its checkpoints when run again.")
+        {
+            outDir, quick, fromModels, evaluate, seed, threads,
+        };
+        command.SetAction((p, ct) =>
+        {
+            using var loggerFactory = LoggerFactory.Create(b =>
+            {
+                b.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
+                b.SetMinimumLevel(LogLevel.Information);
+            });
+            var logger = loggerFactory.CreateLogger("onnxsbi-bench");
+            try
+            {
+                return System.Threading.Tasks.Task.FromResult(Run(p.GetValue(outDir)!, p.GetValue(quick), p.GetValue(fromModels), p.GetValue(evaluate), p.GetValue(seed),
+                    p.GetValue(threads), logger, ct));
+            }
+            catch (OperationCanceledException)
+            {
+                logger.LogWarning("Stopped by a signal; the checkpoint of the last completed epoch is kept. Run the same command again to continue.");
+                throw;
+            }
+        });
+        return command;
+    }
+
+    private static int Run(string outDirOption, bool quick, string? fromModels, bool evaluate, ulong seed, int? threadsGiven, ILogger logger, CancellationToken ct)
+    {
+        string outDir = Path.GetFullPath(outDirOption);
         if (evaluate && fromModels is null) throw new UsageException("--evaluate scores the bundles given by --from-models; training runs evaluate anyway.");
-        ulong seed = s.ULong("seed") ?? 1;
-        int? threadsGiven = s.Int("threads", 1, 1024);
         int threads = threadsGiven ?? 1;
         if (quick && fromModels is not null) throw new UsageException("--quick trains at a reduced budget; --from-models trains nothing. Choose one.");
         Directory.CreateDirectory(outDir);
         var total = Stopwatch.StartNew();
 
         // The seed's budget, or a reduced one for --quick (same pipeline, same architectures).
-        int batches = quick ? 128 : TwoMoonsTask.SeedBatches;
+        int batches = quick ? 128 : Task.SeedBudget.Batches;
         int referenceDraws = quick ? 1_000 : 10_000;
         var bundles = new List<(NetworkRecipe Recipe, string Path)>();
         foreach (var recipe in NetworkCatalog.All)
@@ -69,7 +103,7 @@ internal static class TwoMoonsVerb
         bool full = fromModels is null || evaluate;
         int scoringDraws = full ? referenceDraws : 3000;
         logger.LogInformation("Scoring with {N} exact reference draws per observation", scoringDraws);
-        double[] observations = TwoMoonsPosterior.ScoringObservations(full ? 10 : 0);
+        double[] observations = Task.ScoringObservations(full ? Task.NumTestObservations : 0);
 
         // --threads, when given, also sets ONNX Runtime's intra-op threads; otherwise the runtime's measured
         // defaults apply, as in a deployed application.
@@ -80,7 +114,7 @@ internal static class TwoMoonsVerb
         {
             ct.ThrowIfCancellationRequested();
             using var model = PosteriorModel.Load(bundle, runtime);
-            var origin = new ArrayBatch(1).Set(TwoMoons.Observations, [0.0, 0.0], 2);
+            var origin = Task.ObservationBatch(Task.PrimaryObservation());
             var options = new SamplingOptions { Seed = seed };
             long firstStart = Stopwatch.GetTimestamp();
             var draws3000 = model.Sample(origin, 3000, options, ct);
@@ -88,28 +122,28 @@ internal static class TwoMoonsVerb
             // The figure's call is the warm-up; the timed repeats fit a few seconds per model (at least one).
             int repeats = Math.Clamp((int)((full ? 10_000 : 2_000) / Math.Max(firstMs, 1e-3)), 1, full ? 7 : 5);
             double ms = MedianMilliseconds(() => model.Sample(origin, 3000, options, ct), repeats);
-            scatter.Add((recipe.Title, draws3000[TwoMoons.Parameters]));
+            scatter.Add((recipe.Title, draws3000[Task.ParameterName]));
 
             // Without a full evaluation the 3,000 figure draws are scored directly.
-            var conditions = new ArrayBatch(observations.Length / 2).Set(TwoMoons.Observations, observations, 2);
-            double[] theta = full ? model.Sample(conditions, scoringDraws, options with { Seed = seed + 1 }, ct)[TwoMoons.Parameters] : draws3000[TwoMoons.Parameters];
-            double[] scores = TwoMoonsPosterior.ScoreAtObservations(observations, theta, scoringDraws);
+            var conditions = Task.ObservationBatch(observations);
+            double[] theta = full ? model.Sample(conditions, scoringDraws, options with { Seed = seed + 1 }, ct)[Task.ParameterName] : draws3000[Task.ParameterName];
+            double[] scores = TaskScoring.ScoreAtObservations(Task, observations, theta, scoringDraws);
             double mean10 = full ? scores.Skip(1).Average()
                 : model.Manifest.Metrics.TryGetValue("c2st_mean_10_observations", out double recorded) ? recorded : double.NaN;
 
-            // Simulation-based calibration through the runtime (ALGORITHMS.md §8): one batched call. Without a
+            // Simulation-based calibration through the runtime: one batched call. Without a
             // full evaluation the recorded results are reported, so the main job stays fast.
             double calibrationError;
             bool bandHolds;
             if (full)
             {
-                var diagnostics = PosteriorDiagnostics.Run(model, TwoMoons.CreateSimulator(seed + 2), new DiagnosticsOptions
+                var diagnostics = PosteriorDiagnostics.Run(model, Task.CreateSimulator(seed + 2), new DiagnosticsOptions
                 {
                     NumDatasets = quick ? 100 : 1000,
                     NumDraws = quick ? 100 : 500,
                     Seed = seed + 3,
                 }, ct);
-                OnnxSbi.Runtime.Cli.Commands.WriteDiagnostics(diagnostics, model, "task two_moons", Path.Combine(outDir, "diagnostics", recipe.Name));
+                DiagnosticsFiles.WriteAll(diagnostics, model, $"task {Task.Name}", Path.Combine(outDir, "diagnostics", recipe.Name));
                 calibrationError = diagnostics.Parameters.Max(p => p.CalibrationError);
                 bandHolds = diagnostics.AllWithinBand;
             }
@@ -128,17 +162,17 @@ internal static class TwoMoonsVerb
             logger.LogInformation("{Title}: C2ST at x=(0,0) {C2st:F3}, mean over 10 observations {Mean:F3}, 3000 draws in {Ms:F1} ms, calibration error {Cal:F3}, SBC band {Band}",
                 recipe.Title, summary.C2stOrigin, summary.C2stMean10, ms, calibrationError, bandHolds ? "holds" : "violated");
             if (full) RecordMetrics(bundle, summary);
-            Plots.LossCurves(Path.Combine(outDir, $"loss_{recipe.Name}.png"), recipe.Title, training.Loss, training.ValLoss);
+            TutorialPlots.LossCurves(Path.Combine(outDir, $"loss_{recipe.Name}.png"), recipe.Title, training.Loss, training.ValLoss);
         }
 
         string figure = Path.Combine(outDir, "two_moons_posteriors.png");
-        Plots.TutorialFigure(figure, scatter);
+        TutorialPlots.TutorialFigure(figure, scatter);
         string table = SummaryTable(summaries, scoringDraws);
         Console.WriteLine(table);
         AtomicFile.WriteAllText(Path.Combine(outDir, "summary.md"), table);
         AtomicFile.WriteAllText(Path.Combine(outDir, "summary.json"), JsonSerializer.Serialize(summaries, new JsonSerializerOptions { WriteIndented = true }));
         logger.LogInformation("Wrote {Figure}, loss curves and summary to {Dir} in {Seconds:F0} s", figure, outDir, total.Elapsed.TotalSeconds);
-        return 0;
+        return ExitCodes.Success;
     }
 
     private static void Train(NetworkRecipe recipe, string bundle, int batches, int epochs, ulong seed, int threads, string outDir, ILogger logger, CancellationToken ct)
@@ -146,7 +180,7 @@ internal static class TwoMoonsVerb
         var options = new TrainingOptions
         {
             Epochs = epochs,
-            BatchSize = TwoMoonsTask.SeedBatchSize,
+            BatchSize = Task.SeedBudget.BatchSize,
             Seed = seed,
             Threads = threads,
             // Keyed by the budget and seed: a --quick run and a full run in one --out-dir never resume each other.
@@ -154,12 +188,12 @@ internal static class TwoMoonsVerb
             Resume = true,
         };
         var overrides = new NetworkOverrides(TotalSteps: (long)batches * epochs);
-        using var workflow = new BasicWorkflow(TwoMoons.CreateSimulator(seed), TwoMoonsTask.SeedAdapter(),
-            TwoMoonsTask.InferenceVariables, TwoMoonsTask.ConditionVariables, (d, c) => recipe.Build(d, c, overrides));
+        using var workflow = new BasicWorkflow(Task.CreateSimulator(seed), Task.CreateAdapter(),
+            Task.InferenceVariables, Task.ConditionVariables, (d, c) => recipe.Build(d, c, overrides));
         logger.LogInformation("Training {Title}: {Epochs} epochs × {Batches} batches of {BatchSize}", recipe.Title, epochs, batches, options.BatchSize);
         if (File.Exists(options.CheckpointPath))
             logger.LogInformation("Resuming {Title} from {Checkpoint} (delete it to start over)", recipe.Title, options.CheckpointPath);
-        var history = workflow.FitOffline(batches * options.BatchSize, TwoMoonsTask.SeedValidationSets, options, new ConsoleProgress(logger, recipe.Name), ct);
+        var history = workflow.FitOffline(batches * options.BatchSize, Task.SeedBudget.ValidationSets, options, new TrainingProgress(logger, recipe.Name), ct);
         workflow.Export(bundle, $"{recipe.Title} on two moons", new Dictionary<string, double>
         {
             ["final_loss"] = history.Loss[^1],
@@ -193,7 +227,7 @@ internal static class TwoMoonsVerb
             action();
             times[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         }
-        return OnnxSbi.Runtime.Cli.BenchStats.Median(times);
+        return BenchStats.Median(times);
     }
 
     private static string SummaryTable(List<ModelSummary> rows, int referenceDraws)

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -6,62 +7,91 @@ using System.Text.Json.Nodes;
 using OnnxSbi.Contracts.Manifest;
 using OnnxSbi.Runtime.Bundles;
 
-namespace OnnxSbi.Runtime.Cli;
+namespace OnnxSbi.Bench;
 
 /// <summary>
-/// The <c>bench</c> verb: latency, throughput, network FLOP rate against a Gemm-only ceiling, and
-/// peak memory, per bundle; optionally a sweep of chunk size × threads × spinning.
+/// <c>runtime</c>: latency, throughput, network FLOP rate against a Gemm-only ceiling, and peak memory, per bundle;
+/// optionally a sweep of chunk size × threads × spinning (CPU) or chunk size × solver loop × parallel blocks (CUDA).
+/// A benchmark never falls back to the CPU: CUDA numbers measured on the CPU would be wrong.
 /// </summary>
-internal static partial class Commands
+internal static class RuntimeCommand
 {
-    private static int Bench(string[] args, CancellationToken ct)
+    public static Command Create()
     {
-        var a = new CliArgs("bench", args,
-            ["model", "repeats", "provider", "threads", "chunk-size", "parallel-blocks", "precision", "coupling-inverse", "solver-loop", "large-conditions", "memory-draws", "out", "sweep-chunks", "sweep-steps", "sweep-conditions"], ["sweep", "no-memory"]);
-        var models = a.GetAll("model");
-        if (models.Count == 0) throw new UsageException("'bench': give at least one --model PATH.");
-        int repeats = a.Int("repeats", 1, 1000) ?? 7;
-        int large = a.Int("large-conditions", 1, 1_000_000) ?? 1000;
-        int memoryDraws = a.Int("memory-draws", 1, 50_000_000) ?? 1_000_000;
-        // A benchmark never falls back: CUDA numbers that were measured on the CPU would be wrong.
-        var runtime = ParseRuntime(a) with { FallbackToCpu = false };
+        var models = BenchCli.Option<string[]>("--model", "A bundle to time (.onnxsbi); repeat for several.");
+        models.Required = true;
+        models.AllowMultipleArgumentsPerToken = false;
+        var repeats = BenchCli.IntOption("--repeats", "Timed runs per measurement; the median is reported.", 7, 1, 1000);
+        var large = BenchCli.IntOption("--large-conditions", "Conditions of the throughput run (M × 1,000 draws in one call).", 1000, 1, 1_000_000);
+        var memoryDraws = BenchCli.IntOption("--memory-draws", "Draws of the peak-memory run.", 1_000_000, 1, 50_000_000);
+        var noMemory = BenchCli.Option<bool>("--no-memory", "Skip the peak-memory run.");
+        var sweep = BenchCli.Option<bool>("--sweep", "Also time 1×3000 draws over chunk sizes × threads 1, 2 × spinning on, off (CPU) or chunk sizes × solver loop × parallel blocks 1, 2 plus M×1000 throughput (CUDA).");
+        var sweepChunks = BenchCli.Option<string?>("--sweep-chunks", "Comma-separated chunk sizes of the sweep; default 128,256,512,1024,3000 on the CPU, 512,4096,16384,65536 on CUDA.");
+        sweepChunks.Validators.Add(r =>
+        {
+            string? v = r.GetValueOrDefault<string?>();
+            if (v is not null && ParseChunks(v) is null) r.AddError($"--sweep-chunks must list positive integers, e.g. 128,512; got '{v}'.");
+        });
+        var sweepSteps = BenchCli.IntOption("--sweep-steps", "RK4 steps of flow matching in the sweep.", 25, 1, 10_000);
+        var sweepConditions = BenchCli.IntOption("--sweep-conditions", "Conditions of the CUDA sweep's throughput run.", 100, 1, 1_000_000);
+        var output = BenchCli.Option<string?>("--out", "Write the results as JSON to this file.");
+        var runtime = new RuntimeOptionSet();
+        var command = new Command("runtime", "Latency (median of R) for 1×1000 and 1×3000 draws, throughput for M×1000, network GFLOP/s against a Gemm-only ceiling, and peak memory for N draws, per bundle.")
+        {
+            models, repeats, large, memoryDraws, noMemory, sweep, sweepChunks, sweepSteps, sweepConditions, output,
+        };
+        runtime.AddTo(command);
+        command.SetAction((p, ct) => Task.FromResult(Run(p.GetValue(models)!, p.GetValue(repeats), p.GetValue(large), p.GetValue(memoryDraws), !p.GetValue(noMemory),
+            p.GetValue(sweep), p.GetValue(sweepChunks), p.GetValue(sweepSteps), p.GetValue(sweepConditions), p.GetValue(output),
+            runtime.Read(p) with { FallbackToCpu = false }, ct)));
+        return command;
+    }
+
+    private static int[]? ParseChunks(string text)
+    {
+        var parts = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        var chunks = new int[parts.Length];
+        for (int i = 0; i < parts.Length; i++)
+            if (!int.TryParse(parts[i], NumberStyles.Integer, CultureInfo.InvariantCulture, out chunks[i]) || chunks[i] <= 0) return null;
+        return chunks.Length > 0 ? chunks : null;
+    }
+
+    private static int Run(string[] models, int repeats, int large, int memoryDraws, bool memory, bool sweep, string? sweepChunks, int sweepSteps,
+        int sweepConditions, string? output, RuntimeOptions runtime, CancellationToken ct)
+    {
         var root = new JsonObject
         {
             ["machine"] = Machine(),
             ["repeats"] = repeats,
         };
         var results = new JsonArray();
-        var table = new StringBuilder();
         foreach (string path in models)
         {
-            var r = BenchModel(path, runtime, repeats, large, memoryDraws, !a.Has("no-memory"), ct);
+            var r = BenchModel(path, runtime, repeats, large, memoryDraws, memory, ct);
             results.Add(r);
             Console.Error.WriteLine($"{Path.GetFileName(path)}: done");
         }
         root["models"] = results;
         Console.WriteLine(Table(results));
-        if (a.Has("sweep"))
+        if (sweep)
         {
             bool cuda = runtime.Provider == ExecutionProvider.Cuda;
-            int[] chunks = (a.Get("sweep-chunks") ?? (cuda ? "512,4096,16384,65536" : "128,256,512,1024,3000")).Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
-            var sweep = new JsonArray();
-            int sweepSteps = a.Int("sweep-steps", 1, 10_000) ?? 25;
-            int sweepConditions = a.Int("sweep-conditions", 1, 1_000_000) ?? 100;
+            int[] chunks = ParseChunks(sweepChunks ?? (cuda ? "512,4096,16384,65536" : "128,256,512,1024,3000"))!;
+            var timings = new JsonArray();
             root["sweep_fm_rk4_steps"] = sweepSteps;
             foreach (string path in models)
             {
-                if (cuda) Sweep(path, CudaSweepConfigs(runtime, chunks, BundleReader.Read(path).Manifest.Family), repeats, sweepSteps, sweepConditions, sweep, ct);
-                else Sweep(path, CpuSweepConfigs(chunks), repeats, sweepSteps, 0, sweep, ct);
+                if (cuda) Sweep(path, CudaSweepConfigs(runtime, chunks, BundleReader.Read(path).Manifest.Family), repeats, sweepSteps, sweepConditions, timings, ct);
+                else Sweep(path, CpuSweepConfigs(chunks), repeats, sweepSteps, 0, timings, ct);
             }
-            root["sweep"] = sweep;
+            root["sweep"] = timings;
         }
-        string? output = a.Get("out");
         if (output is not null)
         {
             File.WriteAllText(output, root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
             Console.Error.WriteLine($"→ {output}");
         }
-        return 0;
+        return ExitCodes.Success;
     }
 
     /// <summary>The fixed comparison settings: RK4 with 25 steps, 10 consistency steps, one coupling pass.</summary>

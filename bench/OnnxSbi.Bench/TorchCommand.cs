@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.IO.Compression;
@@ -7,30 +8,42 @@ using OnnxSbi.Contracts.Onnx;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace OnnxSbi.Trainer.Host;
+namespace OnnxSbi.Bench;
 
 /// <summary>
-/// Hidden verb <c>bench-torch</c>: the libtorch-eager peer of <c>onnxsbi bench</c>. It rebuilds a flow
+/// <c>torch</c>: the libtorch-eager peer of the <c>runtime</c> verb. It rebuilds a flow
 /// matching bundle's residual MLP from the Gemm initializers of graphs/velocity.onnx (Linear weights,
 /// mish through torch.nn.functional.mish), runs the same RK4 loop with 25 steps on 1 condition × N draws,
 /// and prints the median of R timed runs as JSON.
 /// </summary>
-internal static class BenchTorchVerb
+internal static class TorchCommand
 {
-    public static int Run(Settings s, CancellationToken ct)
+    public static Command Create()
     {
-        string path = s.String("model") ?? throw new UsageException("'bench-torch': missing required option '--model PATH'.");
-        int draws = s.Int("draws", 1, 10_000_000) ?? 3000;
-        int repeats = s.Int("repeats", 1, 1000) ?? 7;
-        int steps = s.Int("steps", 1, 10_000) ?? 25;
-        int threads = s.Int("threads", 1, 1024) ?? 1;
+        var model = BenchCli.Option<string>("--model", "A flow matching bundle (.onnxsbi) whose velocity graph is a residual MLP.");
+        model.Required = true;
+        var draws = BenchCli.IntOption("--draws", "Draws per timed run (one condition, all zeros).", 3000, 1, 10_000_000);
+        var repeats = BenchCli.IntOption("--repeats", "Timed runs after one warm-up; the median is reported.", 7, 1, 1000);
+        var steps = BenchCli.IntOption("--steps", "RK4 steps.", 25, 1, 10_000);
+        var threads = BenchCli.IntOption("--threads", "libtorch intra-op threads.", 1, 1, 1024);
+        var command = new Command("torch", "libtorch-eager (TorchSharp) peer of the runtime benchmark: the bundle's velocity network rebuilt from its Gemm weights, RK4 on 1 condition × N draws; prints the median of R runs as JSON.")
+        {
+            model, draws, repeats, steps, threads,
+        };
+        command.SetAction((p, ct) => Task.FromResult(Run(p.GetValue(model)!, p.GetValue(draws), p.GetValue(repeats), p.GetValue(steps), p.GetValue(threads), ct)));
+        return command;
+    }
+
+    private static int Run(string path, int draws, int repeats, int steps, int threads, CancellationToken ct)
+    {
+        if (!File.Exists(path)) throw new BundleFormatException(path, "the file does not exist.");
         torch.set_num_threads(threads);
         using var noGrad = torch.no_grad();
 
         byte[] graph;
         using (var zip = ZipFile.OpenRead(path))
         {
-            var entry = zip.GetEntry("graphs/velocity.onnx") ?? throw new UsageException($"'{path}' has no graphs/velocity.onnx; bench-torch runs flow matching bundles only.");
+            var entry = zip.GetEntry("graphs/velocity.onnx") ?? throw new BundleFormatException(path, "no graphs/velocity.onnx; the torch peer runs flow matching bundles only.");
             using var stream = entry.Open();
             using var memory = new MemoryStream();
             stream.CopyTo(memory);
@@ -108,13 +121,13 @@ internal static class BenchTorchVerb
             ["model"] = path,
             ["draws"] = draws,
             ["sampling"] = string.Create(CultureInfo.InvariantCulture, $"rk4, {steps} steps"),
-            ["median_ms"] = Median(times),
-            ["cpu_ms"] = Median(cpu),
+            ["median_ms"] = BenchStats.Median(times),
+            ["cpu_ms"] = BenchStats.Median(cpu),
             ["all_ms"] = times,
             ["peak_rss_mb"] = PeakRssMegabytes(process),
             ["draw_mean"] = drawMean,
         }));
-        return 0;
+        return ExitCodes.Success;
     }
 
     /// <summary>(weight [out, in], bias [out]) of every Gemm in graph order, as torch tensors.</summary>
@@ -131,7 +144,7 @@ internal static class BenchTorchVerb
             var weight = torch.tensor(Floats(w), w.Dims.ToArray());
             result.Add((transB ? weight : weight.t().contiguous(), torch.tensor(Floats(b), b.Dims.ToArray())));
         }
-        if (result.Count < 2) throw new UsageException("The velocity graph has fewer than two Gemm nodes; not a residual MLP flow matching graph.");
+        if (result.Count < 2) throw new OnnxSbiException("The velocity graph has fewer than two Gemm nodes; not a residual MLP flow matching graph.");
         return result;
     }
 
@@ -140,12 +153,6 @@ internal static class BenchTorchVerb
     {
         process.Refresh();
         return process.PeakWorkingSet64 >> 20;
-    }
-
-    private static double Median(List<double> xs)
-    {
-        var s = xs.Order().ToArray();
-        return s.Length % 2 == 1 ? s[s.Length / 2] : 0.5 * (s[s.Length / 2 - 1] + s[s.Length / 2]);
     }
 
     private static float[] Floats(TensorProto t) =>
