@@ -1,5 +1,5 @@
 using System.Text.Json;
-using OnnxSbi.Runtime.Diagnostics;
+using OnnxSbi.Diagnostics;
 
 namespace OnnxSbi.Runtime.Cli.Tests;
 
@@ -47,25 +47,10 @@ public sealed class DiagnoseCommandTests : IDisposable
         Assert.Empty(Directory.GetFiles(outDir, ".*"));
     }
 
-    [Fact]
-    public void Diagnose_Task_SimulatesWithTheTaskSimulator()
-    {
-        // The conjugate bundle has two-moons' variable names (theta [2], x [2]), so the two-moons simulator
-        // feeds it; its posterior is wrong for two moons, which the diagnostics must flag.
-        string model = ConjugateGaussian.WriteBundle(dir);
-        string outDir = Path.Combine(dir, "moons");
-        int code = Commands.Run("diagnose", ["--model", model, "--task", "two_moons", "--datasets", "200", "--draws", "100", "--out-dir", outDir], CancellationToken.None);
-        Assert.Equal(0, code);
-        using var json = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(outDir, "diagnostics.json")));
-        Assert.Equal("task two_moons", json.RootElement.GetProperty("source").GetString());
-        Assert.False(json.RootElement.GetProperty("all_within_band").GetBoolean());
-    }
-
     [Theory]
-    [InlineData(new[] { "--task", "two_moons", "--test-set", "t.csv" }, "exactly one of")]
-    [InlineData(new string[0], "exactly one of")]
-    [InlineData(new[] { "--task", "three_moons" }, "Known tasks: two_moons")]
-    [InlineData(new[] { "--task", "two_moons", "--draws", "1" }, "--draws")]
+    [InlineData(new[] { "--task", "two_moons", "--test-set", "t.csv" }, "unknown option '--task'")]
+    [InlineData(new string[0], "missing required option '--test-set'")]
+    [InlineData(new[] { "--test-set", "t.csv", "--draws", "1" }, "--draws")]
     public void Diagnose_BadArguments_AreUsageErrors(string[] extra, string expected)
     {
         string model = ConjugateGaussian.WriteBundle(dir);
@@ -97,5 +82,5 @@ public sealed class DiagnoseCommandTests : IDisposable
     }
 
     [Fact]
-    public void Usage_MentionsDiagnose() => Assert.Contains("diagnose  --model PATH (--task two_moons | --test-set F.csv)", Commands.Usage);
+    public void Usage_MentionsDiagnose() => Assert.Contains("diagnose  --model PATH --test-set F.csv", Commands.Usage);
 }

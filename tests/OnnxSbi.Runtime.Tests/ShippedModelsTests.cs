@@ -1,4 +1,5 @@
-using OnnxSbi.Runtime.Diagnostics;
+using OnnxSbi.Diagnostics;
+using OnnxSbi.Tasks;
 
 namespace OnnxSbi.Runtime.Tests;
 
