@@ -30,8 +30,15 @@ try
 {
     return await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null }, cts.Token);
 }
-catch (Exception e) when (ExitCodes.For(e) is int code)
+catch (Exception e)
 {
-    Console.Error.WriteLine(code == ExitCodes.Cancelled ? "cancelled" : $"error: {e.Message}");
+    int code = ExitCodes.For(e);
+    // Usage, input and file-system errors name their problem; anything else is a bug, shown with its stack trace.
+    Console.Error.WriteLine(code switch
+    {
+        ExitCodes.Cancelled => "cancelled",
+        ExitCodes.Failure when e is not (IOException or UnauthorizedAccessException) => $"error: {e}",
+        _ => $"error: {e.Message}",
+    });
     return code;
 }

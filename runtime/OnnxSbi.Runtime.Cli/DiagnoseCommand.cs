@@ -7,7 +7,8 @@ namespace OnnxSbi.Runtime.Cli;
 internal static partial class Commands
 {
     /// <summary>
-    /// <c>diagnose</c>: SBC and BayesFlow's default diagnostics of a bundle on stored (θ, x) pairs; writes diagnostics.json, diagnostics.csv and the PNG figures to --out-dir and prints a summary.
+    /// <c>diagnose</c>: SBC and BayesFlow's default diagnostics of a bundle on stored (θ, x) pairs; writes
+    /// diagnostics.json, diagnostics.csv and the PNG figures to --out-dir and prints a summary.
     /// </summary>
     private static int Diagnose(string[] args, CancellationToken ct)
     {

@@ -43,8 +43,8 @@ internal static class BenchHost
         return Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
     }
 
-    /// <summary>Runs onnxsbi-bench with <paramref name="args"/> in <paramref name="workingDirectory"/> to completion (at most <paramref name="timeout"/>).</summary>
-    public static (int ExitCode, string StdOut, string StdErr) Run(string workingDirectory, TimeSpan timeout, params string[] args)
+    /// <summary>Starts onnxsbi-bench with <paramref name="args"/> in <paramref name="workingDirectory"/>; output is collected.</summary>
+    public static Running Start(string workingDirectory, params string[] args)
     {
         var info = new ProcessStartInfo(DotnetExecutable())
         {
@@ -55,20 +55,51 @@ internal static class BenchHost
         };
         info.ArgumentList.Add(DllPath);
         foreach (string a in args) info.ArgumentList.Add(a);
-        using var process = Process.Start(info) ?? throw new InvalidOperationException("Could not start onnxsbi-bench.");
-        var stdout = new StringBuilder();
-        var stderr = new StringBuilder();
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (stdout) stdout.AppendLine(e.Data); };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (stderr) stderr.AppendLine(e.Data); };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        if (!process.WaitForExit(timeout))
+        return new Running(Process.Start(info) ?? throw new InvalidOperationException("Could not start onnxsbi-bench."));
+    }
+
+    /// <summary>Runs onnxsbi-bench with <paramref name="args"/> in <paramref name="workingDirectory"/> to completion (at most <paramref name="timeout"/>).</summary>
+    public static (int ExitCode, string StdOut, string StdErr) Run(string workingDirectory, TimeSpan timeout, params string[] args)
+    {
+        using var running = Start(workingDirectory, args);
+        return running.WaitForExit(timeout);
+    }
+
+    internal sealed class Running : IDisposable
+    {
+        private readonly StringBuilder stdout = new(), stderr = new();
+
+        public Running(Process process)
         {
-            process.Kill(entireProcessTree: true);
-            process.WaitForExit();
-            lock (stdout) lock (stderr) throw new TimeoutException($"onnxsbi-bench did not finish within {timeout}. Output so far:\n{stdout}{stderr}");
+            Process = process;
+            process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (stdout) stdout.AppendLine(e.Data); };
+            process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (stderr) stderr.AppendLine(e.Data); };
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
         }
-        process.WaitForExit(); // drains the asynchronous output readers
-        lock (stdout) lock (stderr) return (process.ExitCode, stdout.ToString(), stderr.ToString());
+
+        public Process Process { get; }
+
+        public (int ExitCode, string StdOut, string StdErr) WaitForExit(TimeSpan timeout)
+        {
+            if (!Process.WaitForExit(timeout))
+            {
+                Process.Kill(entireProcessTree: true);
+                Process.WaitForExit();
+                throw new TimeoutException($"onnxsbi-bench did not finish within {timeout}. Output so far:\n{Output()}");
+            }
+            Process.WaitForExit(); // drains the asynchronous output readers
+            return (Process.ExitCode, Text(stdout), Text(stderr));
+        }
+
+        public string Output() => Text(stdout) + Text(stderr);
+
+        private static string Text(StringBuilder sb) { lock (sb) return sb.ToString(); }
+
+        public void Dispose()
+        {
+            if (!Process.HasExited) { Process.Kill(entireProcessTree: true); Process.WaitForExit(); }
+            Process.Dispose();
+        }
     }
 }
