@@ -80,7 +80,7 @@ internal static class BenchGraphs
         if (current is null) throw new OnnxSbiException("The sampling graph has no Gemm or MatMul with an initializer weight; no ceiling to build.");
         g.Output(current, null, width);
         outputs.Add((current, width));
-        return (Google.Protobuf.MessageExtensions.ToByteArray(g.Build(new OnnxModelInfo("onnxsbi bench", "1"))), inputs, outputs);
+        return (Google.Protobuf.MessageExtensions.ToByteArray(g.Build(new OnnxModelInfo("onnxsbi-bench runtime", "1"))), inputs, outputs);
     }
 
     /// <summary>

@@ -32,7 +32,7 @@ internal static class TwoMoonsCommand
     public static Command Create()
     {
         var outDir = BenchCli.Option<string>("--out-dir", "Directory for the bundles (when training), checkpoints, figures, diagnostics and summary.", () => Path.Combine("out", "two_moons"));
-        var quick = BenchCli.Option<bool>("--quick", "Train at a reduced budget (128 batches per epoch, 1/6 of the epochs, 1,000 reference draws): same pipeline, same architectures.");
+        var quick = BenchCli.Option<bool>("--quick", "Train at a reduced budget (128 batches per epoch, a sixth of the epochs but at least 3, 1,000 reference draws): same pipeline, same architectures.");
         var fromModels = BenchCli.Option<string?>("--from-models", "Train nothing: evaluate the four bundles in this directory (e.g. models/two_moons).");
         var evaluate = BenchCli.Option<bool>("--evaluate", "With --from-models: score the bundles as a training run does (10 observations, SBC) and record the metrics in them.");
         var seed = BenchCli.Option<ulong>("--seed", "Seed of simulation, training and sampling.", () => 1);
