@@ -3,7 +3,7 @@ using OnnxSbi.Diagnostics;
 using OnnxSbi.Tasks;
 using Xunit.Abstractions;
 
-namespace OnnxSbi.Runtime.Tests.Diagnostics;
+namespace OnnxSbi.Runtime.Tests.Tasks;
 
 public class TwoMoonsPosteriorTests(ITestOutputHelper output)
 {
