@@ -10,7 +10,7 @@ public sealed class NetworkCatalogTests
     {
         // K_total is the run's optimizer steps; without it the recipe assumes its seed epochs × the batches per epoch
         // given, by default the two-moons tutorial's budget (512 batches), whose task the library does not reference.
-        Assert.Equal(new TwoMoonsTask().SeedBudget.Batches, NetworkOverrides.DefaultBatchesPerEpoch);
+        Assert.Equal(NetworkOverrides.DefaultBatchesPerEpoch, new TwoMoonsTask().SeedBudget.Batches);
         var recipe = NetworkCatalog.Get("consistency_model");
         using var given = (ConsistencyModel)recipe.Build(2, 2, new NetworkOverrides(TotalSteps: 1234));
         using var fallback = (ConsistencyModel)recipe.Build(2, 2, new NetworkOverrides());
