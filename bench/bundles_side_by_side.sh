@@ -30,13 +30,13 @@ for spec in "$@"; do
   fi
   labels+=("$label")
 done
-dotnet build -c Release runtime/OnnxSbi.Runtime.Cli/OnnxSbi.Runtime.Cli.csproj -nologo -v q
-CLI=runtime/OnnxSbi.Runtime.Cli/bin/Release/net10.0/onnxsbi
+dotnet build -c Release bench/OnnxSbi.Bench/OnnxSbi.Bench.csproj -nologo -v q
+BENCH=bench/OnnxSbi.Bench/bin/Release/net10.0/onnxsbi-bench
 echo "load average before: $(cat /proc/loadavg)" | tee "$OUT/load.txt"
 for r in $(seq 1 "$ROUNDS"); do
   for p in ${PRECISIONS:-fp32 int8}; do
     for label in "${labels[@]}"; do
-      "$CLI" bench --model "${bundle[$label]}" --precision "$p" --repeats "$REPEATS" --large-conditions "${LARGE:-100}" \
+      "$BENCH" runtime --model "${bundle[$label]}" --precision "$p" --repeats "$REPEATS" --large-conditions "${LARGE:-100}" \
         --no-memory --out "$OUT/${label}_${p}_r$r.json" > /dev/null
     done
   done

@@ -1,10 +1,10 @@
 # How the two eager peers of flow matching are run; sourced by bench/run_all.sh and bench/peers_rounds.sh,
-# which set TRAIN (the onnxsbi-train binary) and PY (the Python with Debian's python3-torch).
+# which set BENCH (the onnxsbi-bench binary) and PY (the Python with Debian's python3-torch).
 # Each function prints the peer's one JSON line (1 condition × 3,000 draws, RK4 25 steps).
 
 # libtorch_peer BUNDLE REPEATS THREADS
 libtorch_peer() {
-  "$TRAIN" bench-torch --model "$1" --draws 3000 --repeats "$2" --threads "$3" | tail -n 1
+  "$BENCH" torch --model "$1" --draws 3000 --repeats "$2" --threads "$3" | tail -n 1
 }
 
 # pytorch_available: whether the PyTorch peer can run here.

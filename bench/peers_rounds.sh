@@ -15,16 +15,14 @@ PY=${PYTHON:-/usr/bin/python3}
 FM=models/two_moons/flow_matching.onnxsbi
 mkdir -p "$OUT"
 : > "$OUT/load.txt"
-dotnet build -c Release runtime/OnnxSbi.Runtime.Cli/OnnxSbi.Runtime.Cli.csproj -nologo -v q
-dotnet build -c Release trainer/OnnxSbi.Trainer.Host/OnnxSbi.Trainer.Host.csproj -nologo -v q
-CLI=runtime/OnnxSbi.Runtime.Cli/bin/Release/net10.0/onnxsbi
-TRAIN=trainer/OnnxSbi.Trainer.Host/bin/Release/net10.0/onnxsbi-train
+dotnet build -c Release bench/OnnxSbi.Bench/OnnxSbi.Bench.csproj -nologo -v q
+BENCH=bench/OnnxSbi.Bench/bin/Release/net10.0/onnxsbi-bench
 . bench/peers.sh
 : > "$OUT/peers.jsonl"
 for r in $(seq 1 "$ROUNDS"); do
   echo "round $r: load $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT/load.txt"
-  "$CLI" bench --model "$FM" --threads 1 --repeats "$REPEATS" --large-conditions 1 --no-memory --out "$OUT/r${r}_ort_t1.json" > /dev/null
-  "$CLI" bench --model "$FM" --repeats "$REPEATS" --large-conditions 1 --no-memory --out "$OUT/r${r}_ort_defaults.json" > /dev/null
+  "$BENCH" runtime --model "$FM" --threads 1 --repeats "$REPEATS" --large-conditions 1 --no-memory --out "$OUT/r${r}_ort_t1.json" > /dev/null
+  "$BENCH" runtime --model "$FM" --repeats "$REPEATS" --large-conditions 1 --no-memory --out "$OUT/r${r}_ort_defaults.json" > /dev/null
   for t in 1 2; do
     libtorch_peer "$FM" "$REPEATS" "$t" | sed "s/^{/{\"round\": $r, /" >> "$OUT/peers.jsonl"
     if pytorch_available; then

@@ -1,18 +1,18 @@
 #!/usr/bin/env python3
-"""PyTorch eager peer for `onnxsbi bench`: the same exported weights, the same sampler.
+"""PyTorch eager peer for `onnxsbi-bench runtime`: the same exported weights, the same sampler.
 
 Loads the weights of a flow matching bundle from the ONNX initializers of graphs/velocity.onnx
 (a minimal protobuf reader: no `onnx` package needed), rebuilds the residual MLP in eager ops
 (Linear from each Gemm, mish via torch.nn.functional.mish) and times RK4 with 25 steps on
 1 condition x N draws, median of R repeats. Prints one JSON object.
 
---int8 is the peer of `onnxsbi bench --precision int8`: the same layers (at least 32 inputs and
+--int8 is the peer of `onnxsbi-bench runtime --precision int8`: the same layers (at least 32 inputs and
 outputs) run as PyTorch dynamic-quantized linears (torch.ops.quantized.linear_dynamic: uint8
 activations quantized per call, int8 weights per output channel, scale = max|w| / 127), on the
 quantized engine this torch build has (oneDNN on x86).
 
 --device cuda runs the same sampler on a GPU, synchronizing before each timer stops: the peer of
-`onnxsbi bench --provider cuda`. Its matrix products are full fp32 (PyTorch's default) unless --tf32
+`onnxsbi-bench runtime --provider cuda`. Its matrix products are full fp32 (PyTorch's default) unless --tf32
 allows TF32, the mode ONNX Runtime's CUDA provider uses for its Gemms by default.
 
 Run it as ALGORITHMS.md section 9 says: OPENBLAS_NUM_THREADS=1, with OPENBLAS_CORETYPE and

@@ -21,10 +21,8 @@ PRECISIONS=${PRECISIONS:-"fp32 int8"}
 PY=${PYTHON:-/usr/bin/python3}  # Debian python3-torch lives in the system interpreter
 mkdir -p "$OUT"
 
-dotnet build -c Release runtime/OnnxSbi.Runtime.Cli/OnnxSbi.Runtime.Cli.csproj -nologo -v q
-dotnet build -c Release trainer/OnnxSbi.Trainer.Host/OnnxSbi.Trainer.Host.csproj -nologo -v q
-CLI=runtime/OnnxSbi.Runtime.Cli/bin/Release/net10.0/onnxsbi
-TRAIN=trainer/OnnxSbi.Trainer.Host/bin/Release/net10.0/onnxsbi-train
+dotnet build -c Release bench/OnnxSbi.Bench/OnnxSbi.Bench.csproj -nologo -v q
+BENCH=bench/OnnxSbi.Bench/bin/Release/net10.0/onnxsbi-bench
 . bench/peers.sh
 
 echo "load average before: $(cat /proc/loadavg)" | tee "$OUT/load.txt"
@@ -47,7 +45,7 @@ fi
 for t in $THREADS; do
   if [ -f "$FM" ]; then
     for p in $PRECISIONS; do
-      "$CLI" bench --model "$FM" --threads "$t" --precision "$p" --repeats "$REPEATS" --large-conditions "$LARGE_FM" "${sweep[@]}" --out "$OUT/ort_fm_${p}_t$t.json"
+      "$BENCH" runtime --model "$FM" --threads "$t" --precision "$p" --repeats "$REPEATS" --large-conditions "$LARGE_FM" "${sweep[@]}" --out "$OUT/ort_fm_${p}_t$t.json"
     done
     libtorch_peer "$FM" "$REPEATS" "$t" >> "$OUT/peers.jsonl"
     if pytorch_available; then
@@ -61,7 +59,7 @@ for t in $THREADS; do
   fi
   if [ ${#others[@]} -gt 0 ]; then
     for p in $PRECISIONS; do
-      "$CLI" bench "${others[@]}" --threads "$t" --precision "$p" --repeats "$REPEATS" --large-conditions "$LARGE" --out "$OUT/ort_others_${p}_t$t.json"
+      "$BENCH" runtime "${others[@]}" --threads "$t" --precision "$p" --repeats "$REPEATS" --large-conditions "$LARGE" --out "$OUT/ort_others_${p}_t$t.json"
     done
   fi
 done
@@ -73,14 +71,14 @@ for name in affine_coupling_flow spline_coupling_flow; do
 done
 if [ -f "$FM" ]; then
   for p in $PRECISIONS; do
-    "$CLI" bench --model "$FM" --precision "$p" --repeats "$REPEATS" --large-conditions "$LARGE_FM" --out "$OUT/ort_fm_${p}_defaults.json"
+    "$BENCH" runtime --model "$FM" --precision "$p" --repeats "$REPEATS" --large-conditions "$LARGE_FM" --out "$OUT/ort_fm_${p}_defaults.json"
   done
 fi
 if [ ${#others[@]} -gt 0 ]; then
   for p in $PRECISIONS; do
-    "$CLI" bench "${others[@]}" --precision "$p" --repeats "$REPEATS" --large-conditions "$LARGE" --out "$OUT/ort_others_${p}_defaults.json"
+    "$BENCH" runtime "${others[@]}" --precision "$p" --repeats "$REPEATS" --large-conditions "$LARGE" --out "$OUT/ort_others_${p}_defaults.json"
     if [ ${#couplings[@]} -gt 0 ]; then
-      "$CLI" bench "${couplings[@]}" --coupling-inverse graph --precision "$p" --repeats "$REPEATS" --large-conditions "$LARGE" --out "$OUT/ort_coupling_graph_${p}_defaults.json"
+      "$BENCH" runtime "${couplings[@]}" --coupling-inverse graph --precision "$p" --repeats "$REPEATS" --large-conditions "$LARGE" --out "$OUT/ort_coupling_graph_${p}_defaults.json"
     fi
   done
 fi

@@ -12,14 +12,14 @@ ROUNDS=${ROUNDS:-2}
 REPEATS=${REPEATS:-5}
 PRECISION=${PRECISION:-fp32}
 mkdir -p "$OUT"
-dotnet build -c Release runtime/OnnxSbi.Runtime.Cli/OnnxSbi.Runtime.Cli.csproj -nologo -v q
-CLI=runtime/OnnxSbi.Runtime.Cli/bin/Release/net10.0/onnxsbi
+dotnet build -c Release bench/OnnxSbi.Bench/OnnxSbi.Bench.csproj -nologo -v q
+BENCH=bench/OnnxSbi.Bench/bin/Release/net10.0/onnxsbi-bench
 echo "load average before: $(cat /proc/loadavg)" | tee "$OUT/load_$PRECISION.txt"
 for r in $(seq 1 "$ROUNDS"); do
   for mode in host graph; do
-    "$CLI" bench --model "$MODELS/flow_matching.onnxsbi" --solver-loop "$mode" --precision "$PRECISION" --repeats "$REPEATS" \
+    "$BENCH" runtime --model "$MODELS/flow_matching.onnxsbi" --solver-loop "$mode" --precision "$PRECISION" --repeats "$REPEATS" \
       --large-conditions "${LARGE_FM:-5}" --no-memory --out "$OUT/fm_${PRECISION}_${mode}_r$r.json" > /dev/null
-    "$CLI" bench --model "$MODELS/consistency_model.onnxsbi" --solver-loop "$mode" --precision "$PRECISION" --repeats "$REPEATS" \
+    "$BENCH" runtime --model "$MODELS/consistency_model.onnxsbi" --solver-loop "$mode" --precision "$PRECISION" --repeats "$REPEATS" \
       --large-conditions "${LARGE_CM:-100}" --no-memory --out "$OUT/cm_${PRECISION}_${mode}_r$r.json" > /dev/null
   done
 done

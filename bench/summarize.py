@@ -24,7 +24,7 @@ if os.path.exists(path):
         peers = [json.loads(line) for line in f if line.strip().startswith("{")]
 nan = float("nan")
 
-print("\nONNX Runtime (onnxsbi bench)")
+print("\nONNX Runtime (onnxsbi-bench runtime)")
 print(f"{'model':<28} {'prec':<4} {'thr':>3} {'chunk':>5} {'sampling':<22} {'1x1000 ms':>10} {'1x3000 ms':>10} {'GFLOP/s':>8} {'ceiling':>8} {'%':>6} {'%best':>6} {'large':>6} {'draws/s':>10} {'peak MB':>8}")
 for t, m in models:
     print(f"{os.path.basename(m['model']):<28} {m.get('precision', 'fp32'):<4} {t:>3} {m['chunk_size']:>5} {m['sampling']:<22} {m['latency_1x1000_ms']:>10.2f} {m['latency_1x3000_ms']:>10.2f} "

@@ -4,10 +4,10 @@
 # Unpacks the .NET runtime, ONNX Runtime and the Release builds, then, each stage with a time limit and
 # its output in RESULTS_DIR (8 files at most, what the lent machine sends back):
 #   run.log                  everything printed: GPU, driver, CUDA libraries found, each stage's table,
-#                            and last the C2ST of every shipped bundle sampled on CUDA (onnxsbi c2st)
+#                            and last the C2ST of every shipped bundle sampled on CUDA (onnxsbi-bench c2st)
 #   facts.log                the CUDA facts (CudaProviderTests) and PosteriorModelTests, by DeviceRunner
 #   cuda_defaults_fm.json, cuda_defaults_others.json
-#                            onnxsbi bench --provider cuda, every shipped bundle, runtime defaults
+#                            onnxsbi-bench runtime --provider cuda, every shipped bundle, runtime defaults
 #                            (flow matching's throughput on 100 conditions × 1,000 draws, the others' on 1,000)
 #   cuda_sweep.json          the CUDA sweep: chunk size × solver loop × parallel blocks
 #   peers.jsonl              the PyTorch peer on the same GPU (fp32 and TF32) and on the same CPU cores
@@ -24,7 +24,7 @@ tar -C "$STAGE/dotnet" -xJf .gpu/b/dotnet.tar.xz
 tar -C "$STAGE/ort" -xJf .gpu/b/ort.tar.xz
 xz -dc "$PROVIDER_XZ" > "$STAGE/ort/libonnxruntime_providers_cuda.so"
 tar -xJf .gpu/b/apps.tar.xz
-CLI=runtime/OnnxSbi.Runtime.Cli/bin/Release/net10.0
+CLI=bench/OnnxSbi.Bench/bin/Release/net10.0
 TESTS=tests/OnnxSbi.Runtime.Tests/bin/Release/net10.0
 for app in "$CLI" "$TESTS"; do
   mkdir -p "$app/runtimes/linux-x64/native"
@@ -49,10 +49,10 @@ stage() { local limit=$1; shift; echo "=== $(date -u +%T) $*" >&2; timeout "$lim
 stage 150 dotnet "$TESTS/OnnxSbi.Runtime.Tests.dll" CudaProviderTests PosteriorModelTests > "$OUT/facts.log" 2>&1
 grep -E "^(FAIL|SKIP)|passed" -A2 "$OUT/facts.log"
 [ "${3:-}" = facts ] && exit 0
-stage 90 "$CLI/onnxsbi" bench --provider cuda --model $M/flow_matching.onnxsbi --repeats 7 --large-conditions 100 --out "$OUT/cuda_defaults_fm.json"
-stage 90 "$CLI/onnxsbi" bench --provider cuda --model $M/consistency_model.onnxsbi --model $M/affine_coupling_flow.onnxsbi \
+stage 90 "$CLI/onnxsbi-bench" runtime --provider cuda --model $M/flow_matching.onnxsbi --repeats 7 --large-conditions 100 --out "$OUT/cuda_defaults_fm.json"
+stage 90 "$CLI/onnxsbi-bench" runtime --provider cuda --model $M/consistency_model.onnxsbi --model $M/affine_coupling_flow.onnxsbi \
   --model $M/spline_coupling_flow.onnxsbi --repeats 7 --large-conditions 1000 --out "$OUT/cuda_defaults_others.json"
-stage 180 "$CLI/onnxsbi" bench --provider cuda --model $M/flow_matching.onnxsbi --model $M/consistency_model.onnxsbi \
+stage 180 "$CLI/onnxsbi-bench" runtime --provider cuda --model $M/flow_matching.onnxsbi --model $M/consistency_model.onnxsbi \
   --model $M/affine_coupling_flow.onnxsbi --model $M/spline_coupling_flow.onnxsbi --repeats 3 --large-conditions 100 --no-memory \
   --sweep --sweep-chunks 512,4096,16384,65536 --sweep-conditions 100 --out "$OUT/cuda_sweep.json"
 for flags in "" "--tf32"; do
@@ -60,10 +60,10 @@ for flags in "" "--tf32"; do
   stage 60 python3 bench/pytorch_peer.py --model $M/flow_matching.onnxsbi --device cuda $flags --draws 1000000 --repeats 3 >> "$OUT/peers.jsonl"
 done
 CORES=$(nproc)
-stage 60 "$CLI/onnxsbi" bench --model $M/flow_matching.onnxsbi --repeats 5 --large-conditions 20 --no-memory --out "$OUT/cpu_fm_defaults.json"
-stage 60 "$CLI/onnxsbi" bench --model $M/flow_matching.onnxsbi --threads 1 --parallel-blocks "$CORES" --repeats 5 --large-conditions 20 --no-memory --out "$OUT/cpu_fm_all_cores.json"
+stage 60 "$CLI/onnxsbi-bench" runtime --model $M/flow_matching.onnxsbi --repeats 5 --large-conditions 20 --no-memory --out "$OUT/cpu_fm_defaults.json"
+stage 60 "$CLI/onnxsbi-bench" runtime --model $M/flow_matching.onnxsbi --threads 1 --parallel-blocks "$CORES" --repeats 5 --large-conditions 20 --no-memory --out "$OUT/cpu_fm_all_cores.json"
 stage 60 python3 bench/pytorch_peer.py --model $M/flow_matching.onnxsbi --threads "$CORES" --draws 3000 --repeats 5 >> "$OUT/peers.jsonl"
 for name in flow_matching consistency_model affine_coupling_flow spline_coupling_flow; do
-  stage 60 "$CLI/onnxsbi" c2st --model $M/$name.onnxsbi --provider cuda --seed 1 --observations 10 2>&1 | grep -v onnxruntime
+  stage 60 "$CLI/onnxsbi-bench" c2st --model $M/$name.onnxsbi --provider cuda --seed 1 --observations 10 2>&1 | grep -v onnxruntime
 done
 echo "=== $(date -u +%T) done"

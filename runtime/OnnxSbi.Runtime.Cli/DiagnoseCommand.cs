@@ -1,8 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
-using OnnxSbi.Runtime.Cli.Plots;
-using OnnxSbi.Runtime.Diagnostics;
+using OnnxSbi.Diagnostics;
 
 namespace OnnxSbi.Runtime.Cli;
 
@@ -65,7 +64,9 @@ internal static class DiagnoseCommand
                 throw new UsageException($"--observation must be in [0, {report.NumDatasets - 1}]; got {shown}.");
 
             var clock = Stopwatch.StartNew();
-            var written = WriteOutputs(report, posterior, source, dir, shown, console);
+            var written = DiagnosticsFiles.WriteAll(report, posterior, source, dir, shown);
+            if (!written.Contains(Path.Combine(dir, DiagnosticsFiles.LossFigure)))
+                console.Error.WriteLine($"diagnose: the bundle records no training losses; {DiagnosticsFiles.LossFigure} skipped.");
             double outputSeconds = clock.Elapsed.TotalSeconds;
 
             console.Out.WriteLine(DiagnosticsFiles.Summary(report, posterior, source, outputSeconds));
@@ -73,28 +74,5 @@ internal static class DiagnoseCommand
             return ExitCodes.Success;
         });
         return command;
-    }
-
-    /// <summary>Writes diagnostics.json, diagnostics.csv and the PNGs into <paramref name="outDir"/>; returns the paths written.</summary>
-    internal static List<string> WriteOutputs(DiagnosticsReport report, PosteriorModel model, string source, string outDir, int observation, CliConsole console)
-    {
-        var written = new List<string>();
-        string Out(string name)
-        {
-            string path = Path.Combine(outDir, name);
-            written.Add(path);
-            return path;
-        }
-        DiagnosticsFiles.WriteJson(report, model, source, Out("diagnostics.json"));
-        DiagnosticsFiles.WriteCsv(report, Out("diagnostics.csv"));
-        DiagnosticPlots.Recovery(report, Out("recovery.png"));
-        DiagnosticPlots.CalibrationEcdf(report, Out("calibration_ecdf.png"));
-        DiagnosticPlots.ZScoreContraction(report, Out("z_score_contraction.png"));
-        DiagnosticPlots.Coverage(report, Out("coverage.png"));
-        DiagnosticPlots.Pairs(report, observation, Out("pairs.png"));
-        string lossPath = Path.Combine(outDir, "loss.png");
-        if (DiagnosticPlots.LossHistory(model.Manifest.Training, lossPath)) written.Add(lossPath);
-        else console.Error.WriteLine("diagnose: the bundle records no training losses; loss.png skipped.");
-        return written;
     }
 }

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using OnnxSbi.Runtime.Diagnostics;
+using OnnxSbi.Diagnostics;
 
 namespace OnnxSbi.Runtime.Cli.Tests;
 

@@ -1,4 +1,5 @@
-using OnnxSbi.Runtime.Diagnostics;
+using OnnxSbi.Diagnostics;
+using OnnxSbi.Tasks;
 
 namespace OnnxSbi.Runtime.Tests;
 
@@ -25,7 +26,7 @@ public class ShippedModelsTests
 
     /// <summary>
     /// In int8 the same targets hold: quantization error (about 2% of the velocity for flow matching) must not
-    /// cost the posterior its accuracy. With 10,000 draws (<c>onnxsbi c2st --precision int8</c>) every int8
+    /// cost the posterior its accuracy. With 10,000 draws (<c>onnxsbi-bench c2st --precision int8</c>) every int8
     /// model scored within 0.005 of its float32 score.
     /// </summary>
     [Theory]

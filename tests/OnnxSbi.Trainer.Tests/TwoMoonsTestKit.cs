@@ -1,8 +1,7 @@
 using OnnxSbi.Runtime;
-using OnnxSbi.Runtime.Diagnostics;
-using OnnxSbi.Runtime.Simulators;
+using OnnxSbi.Diagnostics;
+using OnnxSbi.Tasks;
 using OnnxSbi.Trainer.Networks;
-using OnnxSbi.Trainer.Tasks;
 using OnnxSbi.Trainer.Training;
 using OnnxSbi.Trainer.Workflows;
 
@@ -15,8 +14,9 @@ internal static class TwoMoonsTestKit
     public static (double C2st, string Bundle) TrainAndScore(Func<int, int, PosteriorNetwork> build, int batches, int epochs, int draws, ulong seed, string directory, double learningRate = 5e-4, int batchSize = 64)
     {
         var options = new TrainingOptions { Epochs = epochs, BatchSize = batchSize, Seed = seed, LearningRate = learningRate };
-        using var workflow = new BasicWorkflow(TwoMoons.CreateSimulator(seed), TwoMoonsTask.SeedAdapter(),
-            TwoMoonsTask.InferenceVariables, TwoMoonsTask.ConditionVariables, build);
+        var task = new TwoMoonsTask();
+        using var workflow = new BasicWorkflow(task.CreateSimulator(seed), task.CreateAdapter(),
+            task.InferenceVariables, task.ConditionVariables, build);
         workflow.FitOffline(batches * batchSize, 300, options);
         string bundle = Path.Combine(directory, "model.onnxsbi");
         workflow.Export(bundle, "test");

@@ -1,6 +1,6 @@
 using OnnxSbi.Runtime.Adapters;
 using OnnxSbi.Runtime.Simulators;
-using OnnxSbi.Trainer.Tasks;
+using OnnxSbi.Tasks;
 
 namespace OnnxSbi.Trainer.Host;
 
@@ -18,14 +18,13 @@ internal sealed record TrainingTask(
 /// <summary>The one place <c>--task NAME</c> is resolved to a <see cref="TrainingTask"/>.</summary>
 internal static class TrainingTasks
 {
-    private static readonly TrainingTask[] Known =
-    [
-        new(TwoMoonsTask.Name, TwoMoons.CreateSimulator, TwoMoonsTask.SeedAdapter, TwoMoonsTask.InferenceVariables, TwoMoonsTask.ConditionVariables,
-            TwoMoonsTask.SeedBatches, TwoMoonsTask.SeedBatchSize, TwoMoonsTask.SeedValidationSets),
-    ];
+    // The built-in task catalogue (OnnxSbi.Tasks) is the only source of tasks; nothing here names one.
+    private static readonly TrainingTask[] Known = TaskCatalog.All.Select(t => new TrainingTask(
+        t.Name, t.CreateSimulator, t.CreateAdapter, t.InferenceVariables, t.ConditionVariables,
+        t.SeedBudget.Batches, t.SeedBudget.BatchSize, t.SeedBudget.ValidationSets)).ToArray();
 
-    /// <summary>The task trained when --task is not given.</summary>
-    public const string DefaultName = TwoMoonsTask.Name;
+    /// <summary>The task trained when --task is not given: the catalogue's first.</summary>
+    public static string DefaultName => Known[0].Name;
 
     /// <summary>The names --task accepts.</summary>
     public static IEnumerable<string> Names => Known.Select(t => t.Name);

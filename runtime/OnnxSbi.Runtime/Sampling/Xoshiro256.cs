@@ -5,7 +5,7 @@ namespace OnnxSbi.Runtime.Sampling;
 /// ACM TOMS 47(4)) with SplitMix64 seeding; the same recurrence <see cref="NormalGenerator"/> runs in
 /// vector lanes. For places that need a few double-precision uniforms or integers, not bulk normals.
 /// </summary>
-internal struct Xoshiro256
+public struct Xoshiro256
 {
     private ulong _s0, _s1, _s2, _s3;
 

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using OnnxSbi.Runtime.Diagnostics;
+using OnnxSbi.Diagnostics;
 using OnnxSbi.Runtime.Sampling;
 using Xunit.Abstractions;
 

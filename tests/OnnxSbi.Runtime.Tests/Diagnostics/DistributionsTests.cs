@@ -1,4 +1,4 @@
-using OnnxSbi.Runtime.Diagnostics;
+using OnnxSbi.Diagnostics;
 
 namespace OnnxSbi.Runtime.Tests.Diagnostics;
 

@@ -1,4 +1,4 @@
-using OnnxSbi.Runtime.Diagnostics;
+using OnnxSbi.Diagnostics;
 using Xunit.Abstractions;
 
 namespace OnnxSbi.Runtime.Tests.Diagnostics;

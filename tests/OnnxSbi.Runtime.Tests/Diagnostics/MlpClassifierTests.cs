@@ -1,4 +1,4 @@
-using OnnxSbi.Runtime.Diagnostics;
+using OnnxSbi.Diagnostics;
 using OnnxSbi.Runtime.Sampling;
 
 namespace OnnxSbi.Runtime.Tests.Diagnostics;

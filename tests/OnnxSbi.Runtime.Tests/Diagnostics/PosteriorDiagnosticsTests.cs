@@ -1,4 +1,4 @@
-using OnnxSbi.Runtime.Diagnostics;
+using OnnxSbi.Diagnostics;
 using Xunit.Abstractions;
 using static OnnxSbi.Runtime.Tests.Diagnostics.ConjugateGaussian;
 

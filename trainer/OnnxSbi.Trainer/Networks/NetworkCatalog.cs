@@ -1,12 +1,17 @@
-using OnnxSbi.Trainer.Tasks;
-
 namespace OnnxSbi.Trainer.Networks;
 
 /// <summary>User overrides of a recipe's subnet and schedule; null keeps the recipe's value.</summary>
 /// <param name="Widths">Subnet hidden widths.</param>
 /// <param name="Dropout">Subnet dropout.</param>
-/// <param name="TotalSteps">Optimizer steps the training will take (the consistency schedule needs it).</param>
-public sealed record NetworkOverrides(IReadOnlyList<int>? Widths = null, double? Dropout = null, long TotalSteps = 0);
+/// <param name="TotalSteps">Optimizer steps the training will take (the consistency schedule needs it); 0 means the recipe's
+/// seed epochs × <paramref name="BatchesPerEpoch"/>.</param>
+/// <param name="BatchesPerEpoch">Batches per epoch, used for the schedule when <paramref name="TotalSteps"/> is 0.</param>
+public sealed record NetworkOverrides(IReadOnlyList<int>? Widths = null, double? Dropout = null, long TotalSteps = 0,
+    int BatchesPerEpoch = NetworkOverrides.DefaultBatchesPerEpoch)
+{
+    /// <summary>The batches per epoch assumed when neither the total steps nor the batches are given: the seed recipes' 512.</summary>
+    public const int DefaultBatchesPerEpoch = 512;
+}
 
 /// <summary>A named network configuration: how to build it and how long the seed trains it.</summary>
 /// <param name="Name">Command-line name, e.g. "flow_matching".</param>
@@ -47,7 +52,7 @@ public static partial class NetworkCatalog
     /// </summary>
     public static NetworkRecipe ConsistencyModelSeed { get; } = new("consistency_model", "Consistency Model", ConsistencyEpochs,
         (d, c, o) => new ConsistencyModel(d, c, new ConsistencyModelOptions(Subnet(o, Enumerable.Repeat(64, 6).ToArray(), 0.0),
-            MaxTime: 10, Sigma2: 1.0, TotalSteps: o.TotalSteps > 0 ? o.TotalSteps : (long)TwoMoonsTask.SeedBatches * ConsistencyEpochs, DefaultSteps: 10)));
+            MaxTime: 10, Sigma2: 1.0, TotalSteps: o.TotalSteps > 0 ? o.TotalSteps : (long)o.BatchesPerEpoch * ConsistencyEpochs, DefaultSteps: 10)));
 
     private const int ConsistencyEpochs = 800;
 

@@ -1,4 +1,4 @@
-namespace OnnxSbi.Runtime.Diagnostics;
+namespace OnnxSbi.Diagnostics;
 
 /// <summary>Settings of a <see cref="PosteriorDiagnostics"/> run.</summary>
 public sealed record DiagnosticsOptions

@@ -1,9 +1,9 @@
 using OnnxSbi.Contracts.Manifest;
-using OnnxSbi.Runtime.Cli.Plots;
-using OnnxSbi.Runtime.Diagnostics;
+using OnnxSbi.Diagnostics;
+using OnnxSbi.Diagnostics.Plots;
 using SkiaSharp;
 
-namespace OnnxSbi.Runtime.Cli.Tests;
+namespace OnnxSbi.Runtime.Tests.Diagnostics;
 
 public sealed class DiagnosticPlotsTests : IDisposable
 {
@@ -47,7 +47,7 @@ public sealed class DiagnosticPlotsTests : IDisposable
     [Fact]
     public void Pairs_ObservationOutOfRange_IsRefused()
     {
-        var e = Assert.Throws<UsageException>(() => DiagnosticPlots.Pairs(report, 100, Path.Combine(dir, "pairs.png")));
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => DiagnosticPlots.Pairs(report, 100, Path.Combine(dir, "pairs.png")));
         Assert.Contains("[0, 99]", e.Message);
     }
 

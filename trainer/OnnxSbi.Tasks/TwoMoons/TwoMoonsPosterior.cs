@@ -1,7 +1,7 @@
+using OnnxSbi.Runtime;
 using OnnxSbi.Runtime.Sampling;
-using OnnxSbi.Runtime.Simulators;
 
-namespace OnnxSbi.Runtime.Diagnostics;
+namespace OnnxSbi.Tasks;
 
 /// <summary>
 /// The exact likelihood and reference posterior of the two moons task (Lueckmann et al. 2021, sbibm;
@@ -45,38 +45,6 @@ public static class TwoMoonsPosterior
         double rho = Math.Sqrt(u * u + v * v);
         double z = (rho - RadiusMean) / RadiusSd;
         return -0.5 * z * z - LogNormalizer - Math.Log(rho);
-    }
-
-    /// <summary>
-    /// The observations the two-moons tutorial scores at, row-major (x1, x2) pairs: x = (0, 0) first, then the
-    /// first <paramref name="testObservations"/> (0–10) of <see cref="TwoMoons.TestObservations"/>.
-    /// </summary>
-    public static double[] ScoringObservations(int testObservations)
-    {
-        if (testObservations is < 0 or > 10)
-            throw new InvalidRequestException($"Argument 'testObservations' must be in [0, 10]; received {testObservations}.");
-        return [0.0, 0.0, .. TwoMoons.TestObservations().AsSpan(0, 2 * testObservations)];
-    }
-
-    /// <summary>
-    /// C2ST of model draws at each observation against <paramref name="draws"/> exact draws, with fixed
-    /// reference and classifier seeds, so that every caller (the tutorial, <c>onnxsbi c2st</c>) scores alike.
-    /// </summary>
-    /// <param name="observations">Row-major (x1, x2) pairs, as from <see cref="ScoringObservations"/>.</param>
-    /// <param name="theta">Model draws of one sampling call over those observations: [observations × draws × 2], row-major.</param>
-    /// <param name="draws">Draws per observation, model and reference alike.</param>
-    public static double[] ScoreAtObservations(ReadOnlySpan<double> observations, ReadOnlySpan<double> theta, int draws)
-    {
-        int rows = observations.Length / 2;
-        if (observations.Length % 2 != 0 || theta.Length != rows * draws * 2)
-            throw new InvalidRequestException($"Expected {rows} observation pairs and theta of shape [{rows}, {draws}, 2] ({rows * draws * 2} values); received {observations.Length} observation values and {theta.Length} theta values.");
-        var scores = new double[rows];
-        for (int i = 0; i < rows; i++)
-        {
-            double[] reference = SampleExact(observations[2 * i], observations[2 * i + 1], draws, seed: i == 0 ? 7UL : 99 + (ulong)i);
-            scores[i] = C2st.Score(reference, theta.Slice(i * draws * 2, draws * 2), 2, new C2stOptions(Seed: 11 + (ulong)i));
-        }
-        return scores;
     }
 
     /// <summary>

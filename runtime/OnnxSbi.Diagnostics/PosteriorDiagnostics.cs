@@ -4,7 +4,7 @@ using OnnxSbi.Contracts.Manifest;
 using OnnxSbi.Runtime.Sampling;
 using OnnxSbi.Runtime.Simulators;
 
-namespace OnnxSbi.Runtime.Diagnostics;
+namespace OnnxSbi.Diagnostics;
 
 /// <summary>
 /// Validation without ground truth (ALGORITHMS.md §8): simulation-based calibration (Talts et al. 2018)

@@ -1,8 +1,9 @@
 using System.Diagnostics;
-using OnnxSbi.Runtime.Diagnostics;
+using OnnxSbi.Diagnostics;
+using OnnxSbi.Tasks;
 using Xunit.Abstractions;
 
-namespace OnnxSbi.Runtime.Tests.Diagnostics;
+namespace OnnxSbi.Runtime.Tests.Tasks;
 
 public class TwoMoonsPosteriorTests(ITestOutputHelper output)
 {
@@ -191,26 +192,23 @@ public class TwoMoonsPosteriorTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void ScoreAtObservations_ExactDrawsAtOriginAndTwoTestObservations_ScoreNearHalf()
+    public void ScoringObservations_OriginThenTheFirstTestObservations_RefusesMoreThanTen()
     {
-        const int draws = 2000;
-        double[] xs = TwoMoonsPosterior.ScoringObservations(2);
+        var task = new TwoMoonsTask();
+        double[] xs = task.ScoringObservations(2);
         Assert.Equal(6, xs.Length);
         Assert.Equal([0.0, 0.0], xs[..2]);
-        double[] theta = [.. Enumerable.Range(0, 3).SelectMany(i => TwoMoonsPosterior.SampleExact(xs[2 * i], xs[2 * i + 1], draws, seed: 500 + (ulong)i))];
-        double[] scores = TwoMoonsPosterior.ScoreAtObservations(xs, theta, draws);
-        // Exact draws against exact draws (other seeds): C2ST of identical distributions with 2,000 per
-        // side has sd ≈ 0.01 around 0.5, so 0.56 is six sd; draws from the wrong observation score ≈ 1.
-        Assert.All(scores, c => Assert.InRange(c, 0.44, 0.56));
+        Assert.Equal(TwoMoons.TestObservations()[..4], xs[2..]);
+        Assert.Throws<InvalidRequestException>(() => task.ScoringObservations(11));
     }
 
     [Fact]
-    public void ScoreAtObservations_ThetaOfWrongLength_NamesExpectedShape()
+    public void SampleReferencePosterior_IsSampleExactAtTheObservation()
     {
-        double[] xs = TwoMoonsPosterior.ScoringObservations(1);
-        var e = Assert.Throws<InvalidRequestException>(() => TwoMoonsPosterior.ScoreAtObservations(xs, new double[10], 100));
-        Assert.Contains("[2, 100, 2]", e.Message);
-        Assert.Throws<InvalidRequestException>(() => TwoMoonsPosterior.ScoringObservations(11));
+        var task = TaskCatalog.Get("two_moons");
+        Assert.Equal(TwoMoonsPosterior.SampleExact(0.05, -0.1, 500, seed: 3), task.SampleReferencePosterior([0.05, -0.1], 500, seed: 3));
+        var e = Assert.Throws<InvalidRequestException>(() => task.SampleReferencePosterior([0.0, 0.0, 0.0], 10, seed: 1));
+        Assert.Contains("[2]", e.Message);
     }
 
     private static double TwoSampleKs(List<double> a, List<double> b)

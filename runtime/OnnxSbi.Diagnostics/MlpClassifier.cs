@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using OnnxSbi.Runtime.Sampling;
 
-namespace OnnxSbi.Runtime.Diagnostics;
+namespace OnnxSbi.Diagnostics;
 
 /// <summary>
 /// A binary MLP classifier with two ReLU hidden layers and a logistic output, trained with Adam on the

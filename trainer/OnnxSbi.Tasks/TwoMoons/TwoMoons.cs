@@ -1,4 +1,6 @@
-namespace OnnxSbi.Runtime.Simulators;
+using OnnxSbi.Runtime.Simulators;
+
+namespace OnnxSbi.Tasks;
 
 /// <summary>
 /// The two moons benchmark (Lueckmann et al. 2021, sbibm; the BayesFlow tutorial): a two-dimensional
@@ -20,11 +22,14 @@ public static class TwoMoons
     /// <summary>The composed two-moons simulator, reproducible from <paramref name="seed"/>.</summary>
     public static Simulator CreateSimulator(ulong seed) => Simulator.Create(seed).Add("prior", Prior).Add("likelihood", Likelihood);
 
+    /// <summary>The number of fixed test observations, <see cref="TestObservations"/>'s rows.</summary>
+    public const int NumTestObservations = 10;
+
     /// <summary>
     /// The ten fixed test observations the tutorial's scores average over, row-major [10 × 2]: prior-predictive
     /// draws with a fixed seed, as sbibm fixes its observations.
     /// </summary>
-    public static double[] TestObservations() => CreateSimulator(seed: 20_240_611).Sample(10, seed: 20_240_611).Get(Observations);
+    public static double[] TestObservations() => CreateSimulator(seed: 20_240_611).Sample(NumTestObservations, seed: 20_240_611).Get(Observations);
 
     private static void Prior(SimulationContext ctx)
     {

@@ -1,13 +1,57 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using OnnxSbi.Runtime.Diagnostics;
+using OnnxSbi.Diagnostics.Plots;
+using OnnxSbi.Runtime.IO;
 
-namespace OnnxSbi.Runtime.Cli;
+namespace OnnxSbi.Diagnostics;
 
-/// <summary>The diagnose verb's JSON report, CSV table and console summary.</summary>
-internal static class DiagnosticsFiles
+/// <summary>
+/// The files of a diagnostics run: the JSON report, the CSV table, the PNG figures, and the readable summary that
+/// command-line tools print. Every file is written atomically, its directory created when missing.
+/// </summary>
+public static class DiagnosticsFiles
 {
+    /// <summary>The name of the loss-history figure, written only when the bundle records training losses.</summary>
+    public const string LossFigure = "loss.png";
+
+    /// <summary>
+    /// Writes diagnostics.json, diagnostics.csv, recovery.png, calibration_ecdf.png, z_score_contraction.png,
+    /// coverage.png, pairs.png (of dataset <paramref name="observation"/>) and, when the bundle records training
+    /// losses, <see cref="LossFigure"/> into <paramref name="outDir"/>.
+    /// </summary>
+    /// <param name="report">The diagnostics to write.</param>
+    /// <param name="model">The bundle the report is of (its family and training record are written).</param>
+    /// <param name="source">Where the (θ, x) pairs came from, e.g. "task two_moons" or "test set FILE.csv".</param>
+    /// <param name="outDir">The output directory, created when missing.</param>
+    /// <param name="observation">The dataset whose posterior the pairs plot shows, in [0, report.NumDatasets).</param>
+    /// <returns>The paths written, in order.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="observation"/> is not a dataset of the report.</exception>
+    public static IReadOnlyList<string> WriteAll(DiagnosticsReport report, PosteriorModel model, string source, string outDir, int observation = 0)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentOutOfRangeException.ThrowIfNegative(observation);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(observation, report.NumDatasets);
+        var written = new List<string>();
+        string Out(string name)
+        {
+            string path = Path.Combine(outDir, name);
+            written.Add(path);
+            return path;
+        }
+        WriteJson(report, model, source, Out("diagnostics.json"));
+        WriteCsv(report, Out("diagnostics.csv"));
+        DiagnosticPlots.Recovery(report, Out("recovery.png"));
+        DiagnosticPlots.CalibrationEcdf(report, Out("calibration_ecdf.png"));
+        DiagnosticPlots.ZScoreContraction(report, Out("z_score_contraction.png"));
+        DiagnosticPlots.Coverage(report, Out("coverage.png"));
+        DiagnosticPlots.Pairs(report, observation, Out("pairs.png"));
+        string lossPath = Path.Combine(outDir, LossFigure);
+        if (DiagnosticPlots.LossHistory(model.Manifest.Training, lossPath)) written.Add(lossPath);
+        return written;
+    }
+
     private static readonly string[] CsvColumns =
     [
         "parameter", "within_band", "chi_square", "chi_square_p_value", "calibration_error", "coverage_50", "coverage_80", "coverage_95",
@@ -21,7 +65,7 @@ internal static class DiagnosticsFiles
     /// </summary>
     public static void WriteJson(DiagnosticsReport report, PosteriorModel model, string source, string path)
     {
-        DataFiles.WriteAtomically(path, stream =>
+        DiagnosticsFiles.WriteAtomically(path, stream =>
         {
             using var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
             w.WriteStartObject();
@@ -94,7 +138,7 @@ internal static class DiagnosticsFiles
     public static void WriteCsv(DiagnosticsReport report, string path)
     {
         var inv = CultureInfo.InvariantCulture;
-        DataFiles.WriteAtomically(path, stream =>
+        DiagnosticsFiles.WriteAtomically(path, stream =>
         {
             using var w = new StreamWriter(stream, new UTF8Encoding(false), 1 << 16, leaveOpen: true);
             w.WriteLine(string.Join(",", CsvColumns));
@@ -114,7 +158,7 @@ internal static class DiagnosticsFiles
         var t = report.Timings;
         var sb = new StringBuilder();
         sb.AppendLine(string.Create(inv, $"Diagnostics of {report.ModelPath} ({model.Manifest.Family}, {model.Provider})"));
-        sb.AppendLine(string.Create(inv, $"{report.NumDatasets} datasets × {report.NumDraws} draws from {source}, seed {report.Seed}; SBC band {Plots.DiagnosticPlots.Percent(report.Band.Confidence)} simultaneous (γ = {report.Band.AdjustedGamma:G3})"));
+        sb.AppendLine(string.Create(inv, $"{report.NumDatasets} datasets × {report.NumDraws} draws from {source}, seed {report.Seed}; SBC band {DiagnosticPlots.Percent(report.Band.Confidence)} simultaneous (γ = {report.Band.AdjustedGamma:G3})"));
         sb.AppendLine();
         int nameWidth = Math.Max(9, report.Parameters.Max(p => p.Name.Length));
         sb.AppendLine(string.Create(inv, $"{"parameter".PadRight(nameWidth)}  in band  χ² p      cal.err  cov50  cov80  cov95  contraction  mean z  sd z   NRMSE   R²"));
@@ -129,6 +173,13 @@ internal static class DiagnosticsFiles
         sb.Append(string.Create(inv,
             $"time: simulate {t.SimulationSeconds:F2} s, sample {t.SamplingSeconds:F2} s ({t.DrawsPerSecond:N0} draws/s), band {t.BandSeconds:F2} s, analysis {t.AnalysisSeconds:F2} s, files and plots {outputSeconds:F2} s"));
         return sb.ToString();
+    }
+
+    /// <summary>Writes a file atomically (<see cref="AtomicFile"/>), creating its directory when missing.</summary>
+    internal static void WriteAtomically(string path, Action<Stream> write)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        AtomicFile.Write(path, write);
     }
 
     private static void Number(Utf8JsonWriter w, string name, double value)

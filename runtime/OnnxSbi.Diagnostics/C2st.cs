@@ -1,6 +1,6 @@
 using OnnxSbi.Runtime.Sampling;
 
-namespace OnnxSbi.Runtime.Diagnostics;
+namespace OnnxSbi.Diagnostics;
 
 /// <summary>
 /// The classifier two-sample test as sbibm scores posterior approximations (Lopez-Paz &amp; Oquab 2017;

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using OnnxSbi.Runtime.Sampling;
 
-namespace OnnxSbi.Runtime.Diagnostics;
+namespace OnnxSbi.Diagnostics;
 
 /// <summary>
 /// The simultaneous confidence band for the ECDF of SBC ranks (Säilynoja, Bürkner &amp; Vehtari 2022,

@@ -1,8 +1,8 @@
 using OnnxSbi.Contracts.Manifest;
-using OnnxSbi.Runtime.Diagnostics;
+using OnnxSbi.Diagnostics;
 using ScottPlot;
 
-namespace OnnxSbi.Runtime.Cli.Plots;
+namespace OnnxSbi.Diagnostics.Plots;
 
 /// <summary>
 /// PNG figures of a <see cref="DiagnosticsReport"/> in the spirit of BayesFlow's
@@ -204,7 +204,7 @@ internal static class DiagnosticPlots
     public static void Pairs(DiagnosticsReport report, int dataset, string path)
     {
         if ((uint)dataset >= (uint)report.NumDatasets)
-            throw new UsageException($"--observation must be in [0, {report.NumDatasets - 1}]; got {dataset}.");
+            throw new ArgumentOutOfRangeException(nameof(dataset), dataset, $"The pairs plot's dataset must be in [0, {report.NumDatasets - 1}]; got {dataset}.");
         var parameters = report.Parameters.Take(MaxPairsParameters).ToList();
         int d = parameters.Count, s = report.NumDraws;
         var draws = new double[d][];
@@ -319,7 +319,7 @@ internal static class DiagnosticPlots
     /// <summary>"95%" for 0.95, without the culture's space before the sign.</summary>
     internal static string Percent(double fraction) => (100 * fraction).ToString("0.##", System.Globalization.CultureInfo.InvariantCulture) + "%";
 
-    private static void Save(byte[] png, string path) => DataFiles.WriteAtomically(path, s => s.Write(png));
+    private static void Save(byte[] png, string path) => DiagnosticsFiles.WriteAtomically(path, s => s.Write(png));
 
     private static double FiniteAbsMax(double[] values)
     {

@@ -1,4 +1,4 @@
-namespace OnnxSbi.Runtime.Diagnostics;
+namespace OnnxSbi.Diagnostics;
 
 /// <summary>
 /// The result of <see cref="PosteriorDiagnostics"/>: simulation-based calibration and BayesFlow's default

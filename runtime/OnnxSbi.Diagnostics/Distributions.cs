@@ -1,4 +1,4 @@
-namespace OnnxSbi.Runtime.Diagnostics;
+namespace OnnxSbi.Diagnostics;
 
 /// <summary>The few distribution functions the calibration diagnostics need, written from their definitions.</summary>
 internal static class Distributions

@@ -1,4 +1,4 @@
-namespace OnnxSbi.Runtime.Diagnostics;
+namespace OnnxSbi.Diagnostics;
 
 /// <summary>
 /// Settings of the classifier two-sample test. Defaults follow sbibm's C2ST with scikit-learn's

@@ -1,0 +1,44 @@
+using System.CommandLine;
+using System.CommandLine.Help;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using OnnxSbi.Bench;
+
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+
+using var cts = new CancellationTokenSource();
+// Ctrl+C and SIGTERM cancel the running verb, which then exits with 130; a training run keeps the checkpoint
+// of its last completed epoch and resumes from it when run again.
+void Cancel(PosixSignalContext context)
+{
+    context.Cancel = true;
+    cts.Cancel();
+}
+using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Cancel);
+using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Cancel);
+
+var root = BenchCli.CreateRootCommand();
+var parsed = root.Parse(args);
+if (parsed.Errors.Count > 0 && parsed.Action is not HelpAction)
+{
+    foreach (var error in parsed.Errors) Console.Error.WriteLine($"error: {error.Message}");
+    Console.Error.WriteLine("Run 'onnxsbi-bench --help' or 'onnxsbi-bench VERB --help' for the options.");
+    return ExitCodes.Usage;
+}
+try
+{
+    return await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null }, cts.Token);
+}
+catch (Exception e)
+{
+    int code = ExitCodes.For(e);
+    // Usage, input and file-system errors name their problem; anything else is a bug, shown with its stack trace.
+    Console.Error.WriteLine(code switch
+    {
+        ExitCodes.Cancelled => "cancelled",
+        ExitCodes.Failure when e is not (IOException or UnauthorizedAccessException) => $"error: {e}",
+        _ => $"error: {e.Message}",
+    });
+    return code;
+}
