@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Numerics.Tensors;
 using OnnxSbi.Contracts.Manifest;
-using OnnxSbi.Runtime.Sampling;
+using OnnxSbi.Runtime.Noise;
 using OnnxSbi.Runtime.Simulators;
 
 namespace OnnxSbi.Runtime.Diagnostics;

@@ -1,4 +1,4 @@
-using OnnxSbi.Runtime.Sampling;
+using OnnxSbi.Runtime.Noise;
 using OnnxSbi.Runtime.Simulators;
 
 namespace OnnxSbi.Runtime.Diagnostics;

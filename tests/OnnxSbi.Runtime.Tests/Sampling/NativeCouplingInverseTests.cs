@@ -2,6 +2,7 @@ using System.Numerics;
 using OnnxSbi.Contracts.Manifest;
 using OnnxSbi.Contracts.Onnx;
 using OnnxSbi.Runtime.Bundles;
+using OnnxSbi.Contracts.Graphs;
 using OnnxSbi.Runtime.Sampling;
 
 namespace OnnxSbi.Runtime.Tests.Sampling;

@@ -3,6 +3,7 @@ using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using OnnxSbi.Contracts.Onnx;
 using OnnxSbi.Runtime.Bundles;
+using OnnxSbi.Contracts.Graphs;
 using OnnxSbi.Runtime.Sampling;
 
 namespace OnnxSbi.Runtime.Tests.Sampling;

@@ -1,5 +1,6 @@
 using OnnxSbi.Contracts.Onnx;
 using OnnxSbi.Runtime.Bundles;
+using OnnxSbi.Contracts.Graphs;
 using OnnxSbi.Runtime.Sampling;
 
 namespace OnnxSbi.Runtime.Tests.Sampling;

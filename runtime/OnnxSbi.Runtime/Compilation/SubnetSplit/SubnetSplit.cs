@@ -3,12 +3,13 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Microsoft.ML.OnnxRuntime;
 using OnnxSbi.Contracts.Onnx;
+using OnnxSbi.Runtime.Execution;
 
-namespace OnnxSbi.Runtime.Sampling;
+namespace OnnxSbi.Runtime.Compilation;
 
 /// <summary>
 /// A coupling subnet with its thin first and last layers taken out of the graph, to run on the host around
-/// the rest (<see cref="NativeCouplingInverse"/>). A coupling subnet reads [kept half, conditions] — three
+/// the rest (<see cref="Samplers.NativeCouplingInverse"/>). A coupling subnet reads [kept half, conditions] — three
 /// columns for Two Moons — and the affine flow's writes two. ONNX Runtime's Gemm does little useful work on
 /// such thin products: a 2-wide output is computed in its kernels' 16-wide panels, and a 3-deep product is
 /// mostly the call's fixed cost and the separate pass that broadcasts the bias. Measured per 512 rows on one

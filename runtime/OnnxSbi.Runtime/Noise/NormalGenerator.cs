@@ -2,7 +2,9 @@ using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
-namespace OnnxSbi.Runtime.Sampling;
+using OnnxSbi.Runtime.Numerics;
+
+namespace OnnxSbi.Runtime.Noise;
 
 /// <summary>
 /// A fast, seeded generator of standard-normal and uniform float32 values, filling spans in bulk.

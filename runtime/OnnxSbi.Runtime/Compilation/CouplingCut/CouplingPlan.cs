@@ -3,7 +3,7 @@ using OnnxSbi.Contracts.Manifest;
 using OnnxSbi.Contracts.Onnx;
 using OnnxSbi.Runtime.Bundles;
 
-namespace OnnxSbi.Runtime.Sampling;
+namespace OnnxSbi.Runtime.Compilation;
 
 /// <summary>
 /// A coupling flow's inverse pass as the manifest describes it (<see cref="CouplingFlowSampler.InverseSteps"/>),

@@ -2,7 +2,7 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
-namespace OnnxSbi.Runtime.Sampling;
+namespace OnnxSbi.Runtime.Numerics;
 
 /// <summary>
 /// exp and ln on <see cref="Vector{T}"/> lanes (and ln on <see cref="Vector256{T}"/>), built from the vector

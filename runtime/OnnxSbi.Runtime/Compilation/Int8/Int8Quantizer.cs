@@ -3,7 +3,7 @@ using System.Runtime.Intrinsics.X86;
 using Google.Protobuf;
 using OnnxSbi.Contracts.Onnx;
 
-namespace OnnxSbi.Runtime.Sampling;
+namespace OnnxSbi.Runtime.Compilation;
 
 /// <summary>
 /// Rewrites a float graph for <see cref="NetworkPrecision.Int8"/>: every hidden-layer <c>Gemm</c> whose

@@ -1,4 +1,4 @@
-namespace OnnxSbi.Runtime.Sampling;
+namespace OnnxSbi.Runtime.Integrators;
 
 /// <summary>The ODE integration method used to sample flow-matching models.</summary>
 public enum IntegratorKind

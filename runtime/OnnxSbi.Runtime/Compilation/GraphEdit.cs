@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 using Google.Protobuf;
 using OnnxSbi.Contracts.Onnx;
 
-namespace OnnxSbi.Runtime.Sampling;
+namespace OnnxSbi.Runtime.Compilation;
 
 /// <summary>
 /// What the load-time graph rewrites (<see cref="Int8Quantizer"/>, <see cref="ResidualBlockRewrite"/>) share: the

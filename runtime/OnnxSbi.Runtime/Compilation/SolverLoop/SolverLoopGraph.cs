@@ -1,8 +1,11 @@
 using Google.Protobuf;
 using OnnxSbi.Contracts.Onnx;
+using OnnxSbi.Runtime.Execution;
+using OnnxSbi.Runtime.Integrators;
 using OnnxSbi.Runtime.Bundles;
+using OnnxSbi.Contracts.Graphs;
 
-namespace OnnxSbi.Runtime.Sampling;
+namespace OnnxSbi.Runtime.Compilation;
 
 /// <summary>
 /// Builds one ONNX model that runs a whole sampling loop — every step of a fixed-step Runge–Kutta
@@ -37,7 +40,7 @@ internal static class SolverLoopGraph
     private const string StepOut = "step_out";
 
     /// <summary>
-    /// The loop model's inputs in binding order — initial state, conditions (GraphRoles.Conditions, passed to every
+    /// The loop model's inputs in binding order — initial state, conditions (TensorNames.Conditions, passed to every
     /// evaluation unchanged), times and, for the consistency loop, noise scales and noise — and its output.
     /// </summary>
     public static (OnnxPort[] Inputs, OnnxPort[] Outputs) Ports(int d, int c, bool consistency)
@@ -45,7 +48,7 @@ internal static class SolverLoopGraph
         OnnxPort[] inputs =
         [
             OnnxPort.PerRow(InitialState, d),
-            OnnxPort.PerRow(GraphRoles.Conditions, c),
+            OnnxPort.PerRow(TensorNames.Conditions, c),
             new(Times, (_, steps) => [consistency ? steps : steps + 1]),
             .. consistency ? [new OnnxPort(NoiseScales, (_, steps) => [steps]), new OnnxPort(Noise, (rows, steps) => [steps, rows, d])] : Array.Empty<OnnxPort>(),
         ];
@@ -63,7 +66,7 @@ internal static class SolverLoopGraph
     {
         if (tableau.E is not null)
             throw new ArgumentException($"The '{tableau.Name}' method is adaptive; a solver loop graph runs fixed-step methods only.", nameof(tableau));
-        return Build(velocityModel, GraphRoles.VelocityOutput, d, consistency: false, (body, network) =>
+        return Build(velocityModel, TensorNames.Velocity, d, consistency: false, (body, network) =>
         {
             string t = body.Node("Gather", [Times, StepIn]);
             string next = body.Node("Gather", [Times, StepOut]);
@@ -83,7 +86,7 @@ internal static class SolverLoopGraph
     /// function graph <paramref name="consistencyModel"/> (output "theta"); σ_0 = 0.
     /// </summary>
     public static byte[] Consistency(byte[] consistencyModel, int d)
-        => Build(consistencyModel, GraphRoles.Theta, d, consistency: true, (body, network) =>
+        => Build(consistencyModel, TensorNames.Theta, d, consistency: true, (body, network) =>
         {
             string t = body.Node("Gather", [Times, StepIn]);
             string scale = body.Node("Gather", [NoiseScales, StepIn]);
@@ -108,7 +111,7 @@ internal static class SolverLoopGraph
         var main = new GraphProto { Name = consistency ? "consistency_loop" : "ode_loop" };
         main.Initializer.Add(net.Initializer);
         main.Input.Add(FloatInput(InitialState, null, d));
-        main.Input.Add(net.Input.First(v => v.Name == GraphRoles.Conditions));
+        main.Input.Add(net.Input.First(v => v.Name == TensorNames.Conditions));
         main.Input.Add(FloatInput(Times, consistency ? "S" : "S_plus_1"));
         if (consistency)
         {
@@ -140,7 +143,7 @@ internal static class SolverLoopGraph
         string Network(string state, string time, string prefix)
         {
             string timeColumn = body.Node("Mul", [ones, time]);
-            var map = new Dictionary<string, string>(StringComparer.Ordinal) { [GraphRoles.ThetaT] = state, [GraphRoles.Time] = timeColumn, [GraphRoles.Conditions] = GraphRoles.Conditions };
+            var map = new Dictionary<string, string>(StringComparer.Ordinal) { [TensorNames.ThetaT] = state, [TensorNames.Time] = timeColumn, [TensorNames.Conditions] = TensorNames.Conditions };
             string Rename(string name) => name.Length == 0 || weights.Contains(name) ? name : map.TryGetValue(name, out var m) ? m : $"{prefix}/{name}";
             foreach (var node in net.Node)
             {

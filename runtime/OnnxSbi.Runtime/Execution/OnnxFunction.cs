@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.ML.OnnxRuntime;
 
-namespace OnnxSbi.Runtime.Sampling;
+namespace OnnxSbi.Runtime.Execution;
 
 /// <summary>
 /// A tensor an <see cref="OnnxFunction"/> binds: its name and its shape for a block of <c>rows</c> rows and
@@ -18,7 +18,7 @@ internal readonly record struct OnnxPort(string Name, Func<int, int, long[]> Sha
 /// IoBinding: every input and output lives in a managed array pinned once by an OrtValue, so a
 /// <see cref="Evaluation.Run()"/> allocates nothing. The session is shared by all threads; each caller
 /// rents its own <see cref="Evaluation"/> (buffers + binding) for a block shape, returned to a pool after use.
-/// A solver loop graph (<see cref="SolverLoopGraph"/>) is one too, with inputs sized by the step count.
+/// A solver loop graph (<see cref="Compilation.SolverLoopGraph"/>) is one too, with inputs sized by the step count.
 /// </summary>
 internal sealed class OnnxFunction : IDisposable
 {

@@ -1,4 +1,4 @@
-namespace OnnxSbi.Runtime.Sampling;
+namespace OnnxSbi.Runtime.Noise;
 
 /// <summary>
 /// Scalar xoshiro256** (Blackman &amp; Vigna 2021, "Scrambled linear pseudorandom number generators",

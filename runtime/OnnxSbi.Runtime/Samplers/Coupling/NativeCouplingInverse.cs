@@ -2,8 +2,13 @@ using System.Collections.Concurrent;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using OnnxSbi.Contracts.Manifest;
+using OnnxSbi.Runtime.Compilation;
+using OnnxSbi.Runtime.Execution;
+using OnnxSbi.Runtime.Noise;
 
-namespace OnnxSbi.Runtime.Sampling;
+using OnnxSbi.Runtime.Numerics;
+
+namespace OnnxSbi.Runtime.Samplers;
 
 /// <summary>
 /// A coupling flow's inverse pass z → θ run step by step (<see cref="CouplingPlan"/>): each coupling's
@@ -13,7 +18,7 @@ namespace OnnxSbi.Runtime.Sampling;
 /// rounding; what changes is the cost: a few hundred small graph kernels per block become one pass over the
 /// subnet outputs per coupling.
 /// </summary>
-internal sealed class NativeCouplingInverse : IDisposable
+internal sealed class NativeCouplingInverse : ICouplingInverse
 {
     private static readonly float SoftplusOneShift = (float)Math.Log(Math.E - 1);
 
@@ -75,6 +80,23 @@ internal sealed class NativeCouplingInverse : IDisposable
             foreach (var s in opened) s.Dispose();
             throw;
         }
+    }
+
+    public ExecutionStrategy Strategy => ExecutionStrategy.NativeCouplingInverse;
+
+    /// <summary>Subnets whose first layer runs on the host.</summary>
+    public int HostHeads => subnets.Count(s => s.Head is not null);
+
+    /// <summary>Subnets whose last layer runs on the host.</summary>
+    public int HostTails => subnets.Count(s => s.Tail is not null);
+
+    /// <summary>Draws z into <paramref name="destination"/> and runs the inverse pass on it in place.</summary>
+    public void Sample(in BlockRequest request, Span<float> destination, NormalGenerator noise)
+    {
+        using var block = Rent(request.Rows);
+        request.FillConditions(block.Conditions);
+        noise.Fill(destination);
+        Inverse(destination, block);
     }
 
     /// <summary>Rows pushed through the whole inverse pass so far.</summary>

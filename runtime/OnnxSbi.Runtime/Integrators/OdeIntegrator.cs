@@ -1,6 +1,6 @@
 using System.Numerics;
 
-namespace OnnxSbi.Runtime.Sampling;
+namespace OnnxSbi.Runtime.Integrators;
 
 /// <summary>
 /// Integrates a batch of states through an <see cref="IOdeSystem"/> with an explicit Runge–Kutta method,

@@ -1,4 +1,4 @@
-namespace OnnxSbi.Runtime.Sampling;
+namespace OnnxSbi.Runtime.Integrators;
 
 /// <summary>
 /// An explicit Runge–Kutta method: stage i evaluates f(t + c_i·h, y + h·Σ_j a_ij·k_j); the step is

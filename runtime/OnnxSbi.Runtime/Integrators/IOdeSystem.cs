@@ -1,4 +1,4 @@
-namespace OnnxSbi.Runtime.Sampling;
+namespace OnnxSbi.Runtime.Integrators;
 
 /// <summary>
 /// The right-hand side dy/dt = f(t, y) of an ODE over a batch of states, e.g. the velocity field of a
