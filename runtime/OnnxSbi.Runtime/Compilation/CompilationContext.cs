@@ -113,21 +113,7 @@ internal sealed class CompilationContext
     {
         var entry = Manifest.Graphs.First(g => g.Role == role);
         var target = new GraphTarget(Path, role, label, entry.ResidualBlocks, isPart, Options.Precision);
-        GraphEdit? edit = null;
-        int changed = 0;
-        foreach (var pass in Passes.OfType<GraphPass>())
-        {
-            if (pass.SkipReason(target) is { } reason)
-            {
-                Record(pass, false, reason);
-                continue;
-            }
-            edit ??= new GraphEdit(model);
-            var result = pass.Apply(edit, target);
-            changed += result.Changes;
-            Record(pass, result.Changes > 0, result.Detail);
-        }
-        return changed == 0 ? model : edit!.ToBytes();
+        return GraphCompiler.RunGraphPasses(model, target, Passes, Record);
     }
 
     /// <summary>

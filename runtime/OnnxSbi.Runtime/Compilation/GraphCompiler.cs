@@ -44,4 +44,41 @@ internal static class GraphCompiler
             throw;
         }
     }
+
+    /// <summary>
+    /// The graph of <paramref name="role"/> as a session of a model loaded with <paramref name="options"/> gets it:
+    /// after the graph passes. For tests and profiling tools.
+    /// </summary>
+    public static byte[] Prepare(BundleContents bundle, string role, RuntimeOptions options)
+        => new CompilationContext(bundle, options, Passes).Graph(role);
+
+    /// <summary>
+    /// <paramref name="graph"/>, a graph on its own (not read from a bundle) with the residual blocks
+    /// <paramref name="declared"/> for it, after the graph passes for <paramref name="precision"/>. For tests and tools.
+    /// </summary>
+    public static byte[] Prepare(byte[] graph, IReadOnlyList<OnnxSbi.Contracts.Manifest.ResidualBlock> declared, NetworkPrecision precision)
+        => RunGraphPasses(graph, new GraphTarget("(graph)", "graph", "graph", declared, IsPart: false, precision), Passes, static (_, _, _) => { });
+
+    /// <summary>
+    /// Runs the graph passes among <paramref name="passes"/> over <paramref name="model"/> in order, on one parse,
+    /// reporting each to <paramref name="record"/>; returns <paramref name="model"/> itself when nothing changes.
+    /// </summary>
+    internal static byte[] RunGraphPasses(byte[] model, GraphTarget target, IReadOnlyList<CompilerPass> passes, Action<CompilerPass, bool, string> record)
+    {
+        GraphEdit? edit = null;
+        int changed = 0;
+        foreach (var pass in passes.OfType<GraphPass>())
+        {
+            if (pass.SkipReason(target) is { } reason)
+            {
+                record(pass, false, reason);
+                continue;
+            }
+            edit ??= new GraphEdit(model);
+            var result = pass.Apply(edit, target);
+            changed += result.Changes;
+            record(pass, result.Changes > 0, result.Detail);
+        }
+        return changed == 0 ? model : edit!.ToBytes();
+    }
 }

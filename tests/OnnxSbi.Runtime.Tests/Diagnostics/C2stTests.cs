@@ -1,6 +1,10 @@
 using System.Diagnostics;
 using OnnxSbi.Runtime.Diagnostics;
-using OnnxSbi.Runtime.Sampling;
+using OnnxSbi.Runtime.Compilation;
+using OnnxSbi.Runtime.Execution;
+using OnnxSbi.Runtime.Integrators;
+using OnnxSbi.Runtime.Noise;
+using OnnxSbi.Runtime.Samplers;
 using Xunit.Abstractions;
 
 namespace OnnxSbi.Runtime.Tests.Diagnostics;

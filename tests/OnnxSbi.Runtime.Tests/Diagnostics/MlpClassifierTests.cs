@@ -1,5 +1,9 @@
 using OnnxSbi.Runtime.Diagnostics;
-using OnnxSbi.Runtime.Sampling;
+using OnnxSbi.Runtime.Compilation;
+using OnnxSbi.Runtime.Execution;
+using OnnxSbi.Runtime.Integrators;
+using OnnxSbi.Runtime.Noise;
+using OnnxSbi.Runtime.Samplers;
 
 namespace OnnxSbi.Runtime.Tests.Diagnostics;
 

@@ -78,6 +78,16 @@ internal static class ResidualBlockRewrite
         return splits.Count;
     }
 
+    /// <summary>Returns the model with <paramref name="declared"/> rewritten and their number (the input itself when none is declared).</summary>
+    /// <exception cref="BundleFormatException">A declared block is not in the graph or does not match the pattern.</exception>
+    public static (byte[] Model, int Rewritten) Apply(byte[] model, IReadOnlyList<ResidualBlock> declared, bool combineProjection, string bundlePath = "(graph)", string graph = "graph")
+    {
+        if (declared.Count == 0) return (model, 0);
+        var edit = new GraphEdit(model);
+        int rewritten = Apply(edit, declared, combineProjection, bundlePath, graph);
+        return (edit.ToBytes(), rewritten);
+    }
+
     /// <summary>
     /// Finds every block of the exporter's pattern by its structure, in graph order, as declarations: for tests and
     /// for declaring the blocks of bundles exported before the manifest carried them, never at load.

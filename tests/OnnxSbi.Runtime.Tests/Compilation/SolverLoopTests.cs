@@ -1,9 +1,13 @@
 using OnnxSbi.Contracts.Onnx;
 using OnnxSbi.Runtime.Bundles;
 using OnnxSbi.Contracts.Graphs;
-using OnnxSbi.Runtime.Sampling;
+using OnnxSbi.Runtime.Compilation;
+using OnnxSbi.Runtime.Execution;
+using OnnxSbi.Runtime.Integrators;
+using OnnxSbi.Runtime.Noise;
+using OnnxSbi.Runtime.Samplers;
 
-namespace OnnxSbi.Runtime.Tests.Sampling;
+namespace OnnxSbi.Runtime.Tests.Compilation;
 
 /// <summary>
 /// <see cref="SolverLoopMode.Graph"/>: every step of a block in one ONNX Loop (the path the CUDA provider

@@ -2,9 +2,13 @@ using Google.Protobuf;
 using Microsoft.ML.OnnxRuntime;
 using OnnxSbi.Contracts.Onnx;
 using OnnxSbi.Runtime.Bundles;
-using OnnxSbi.Runtime.Sampling;
+using OnnxSbi.Runtime.Compilation;
+using OnnxSbi.Runtime.Execution;
+using OnnxSbi.Runtime.Integrators;
+using OnnxSbi.Runtime.Noise;
+using OnnxSbi.Runtime.Samplers;
 
-namespace OnnxSbi.Runtime.Tests.Sampling;
+namespace OnnxSbi.Runtime.Tests.Compilation;
 
 /// <summary>
 /// A coupling subnet split into host layers and the graph between them (<see cref="SubnetSplit"/>) computes

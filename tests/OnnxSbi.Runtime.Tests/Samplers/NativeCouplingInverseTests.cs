@@ -3,9 +3,14 @@ using OnnxSbi.Contracts.Manifest;
 using OnnxSbi.Contracts.Onnx;
 using OnnxSbi.Runtime.Bundles;
 using OnnxSbi.Contracts.Graphs;
-using OnnxSbi.Runtime.Sampling;
+using OnnxSbi.Runtime.Compilation;
+using OnnxSbi.Runtime.Execution;
+using OnnxSbi.Runtime.Integrators;
+using OnnxSbi.Runtime.Noise;
+using OnnxSbi.Runtime.Numerics;
+using OnnxSbi.Runtime.Samplers;
 
-namespace OnnxSbi.Runtime.Tests.Sampling;
+namespace OnnxSbi.Runtime.Tests.Samplers;
 
 /// <summary>
 /// The coupling flows' step-by-step inverse (<see cref="NativeCouplingInverse"/>) against the whole inverse

@@ -1,6 +1,12 @@
-using OnnxSbi.Runtime.Sampling;
+using OnnxSbi.Runtime.Compilation;
+using OnnxSbi.Runtime.Execution;
+using OnnxSbi.Runtime.Integrators;
+using OnnxSbi.Runtime.Noise;
+using OnnxSbi.Runtime.Samplers;
 
-namespace OnnxSbi.Runtime.Tests.Sampling;
+using OnnxSbi.Runtime.Tests.Sampling;
+
+namespace OnnxSbi.Runtime.Tests.Integrators;
 
 /// <summary>dy/dt = −y + sin t per element; y(t) = (y(t0) − y_p(t0))·e^{−(t−t0)} + y_p(t), y_p = (sin t − cos t)/2.</summary>
 internal sealed class DecayWithForcing : IOdeSystem

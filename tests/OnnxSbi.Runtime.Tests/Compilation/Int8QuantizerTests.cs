@@ -2,9 +2,15 @@ using Google.Protobuf;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using OnnxSbi.Contracts.Onnx;
-using OnnxSbi.Runtime.Sampling;
+using OnnxSbi.Runtime.Compilation;
+using OnnxSbi.Runtime.Execution;
+using OnnxSbi.Runtime.Integrators;
+using OnnxSbi.Runtime.Noise;
+using OnnxSbi.Runtime.Samplers;
 
-namespace OnnxSbi.Runtime.Tests.Sampling;
+using OnnxSbi.Runtime.Tests.Sampling;
+
+namespace OnnxSbi.Runtime.Tests.Compilation;
 
 public sealed class Int8QuantizerTests
 {

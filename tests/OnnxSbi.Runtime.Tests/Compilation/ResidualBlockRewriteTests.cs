@@ -4,9 +4,15 @@ using Microsoft.ML.OnnxRuntime.Tensors;
 using OnnxSbi.Contracts.Onnx;
 using OnnxSbi.Runtime.Bundles;
 using OnnxSbi.Contracts.Graphs;
-using OnnxSbi.Runtime.Sampling;
+using OnnxSbi.Runtime.Compilation;
+using OnnxSbi.Runtime.Execution;
+using OnnxSbi.Runtime.Integrators;
+using OnnxSbi.Runtime.Noise;
+using OnnxSbi.Runtime.Samplers;
 
-namespace OnnxSbi.Runtime.Tests.Sampling;
+using OnnxSbi.Runtime.Tests.Sampling;
+
+namespace OnnxSbi.Runtime.Tests.Compilation;
 
 public sealed class ResidualBlockRewriteTests
 {
@@ -78,7 +84,7 @@ public sealed class ResidualBlockRewriteTests
     public void Apply_ExportedBlock_ComputesMishPlusProjection_WithFewerKernels(bool combine)
     {
         byte[] model = Block();
-        var (rewritten, count) = ResidualBlockRewrite.Apply(model, combine);
+        var (rewritten, count) = ResidualBlockRewrite.Apply(model, ResidualBlockRewrite.Discover(model), combine);
         Assert.Equal(1, count);
         var nodes = ModelProto.Parser.ParseFrom(rewritten).Graph.Node;
         Assert.DoesNotContain(nodes, n => n.OpType is "Split" or "Neg");
@@ -110,21 +116,57 @@ public sealed class ResidualBlockRewriteTests
     }
 
     [Fact]
-    public void Apply_DoesNotTouchGraphsOrBlocksOutsideTheExactPattern()
+    public void Discover_FindsOnlyTheExactPattern()
     {
+        Assert.Single(ResidualBlockRewrite.Discover(Block()));
         // The dense half is also a graph output: removing it would break the graph.
-        byte[] exposed = Block(exposeHalves: true);
-        Assert.Same(exposed, ResidualBlockRewrite.Apply(exposed, true).Model);
+        Assert.Empty(ResidualBlockRewrite.Discover(Block(exposeHalves: true)));
         // Unequal halves are not a residual block.
-        byte[] uneven = Block(splitSizes: [10, 6]);
-        Assert.Equal(0, ResidualBlockRewrite.Apply(uneven, true).Rewritten);
+        Assert.Empty(ResidualBlockRewrite.Discover(Block(splitSizes: [10, 6])));
+    }
+
+    [Fact]
+    public void Apply_WithoutDeclarations_LeavesTheGraphAsItIs()
+    {
+        byte[] model = Block();
+        var (same, count) = ResidualBlockRewrite.Apply(model, [], combineProjection: true);
+        Assert.Same(model, same);
+        Assert.Equal(0, count);
+    }
+
+    [Theory]
+    [InlineData("exposed")]
+    [InlineData("uneven")]
+    [InlineData("renamed")]
+    [InlineData("short")]
+    public void Apply_DeclaredBlockThatDoesNotMatch_FailsNamingTheBundleGraphAndBlock(string change)
+    {
+        var declared = ResidualBlockRewrite.Discover(Block()).Single();
+        byte[] graph = change switch
+        {
+            "exposed" => Block(exposeHalves: true),
+            "uneven" => Block(splitSizes: [10, 6]),
+            _ => Block(),
+        };
+        if (change == "renamed") declared.Nodes[4] = "not_a_node";
+        if (change == "short") declared.Nodes.RemoveAt(9);
+        var e = Assert.Throws<BundleFormatException>(() => ResidualBlockRewrite.Apply(graph, [declared], combineProjection: true, "bundle.onnxsbi", "velocity"));
+        Assert.Contains("bundle.onnxsbi", e.Message);
+        Assert.Contains("graph 'velocity'", e.Message);
+        Assert.Contains("residual block 0", e.Message);
+    }
+
+    [Fact]
+    public void ShippedCouplingFlows_DeclareNoBlocks_AndHaveNone()
+    {
         // The coupling flows (SiLU subnets; the spline's graph has Splits of its own) have no such block: their
-        // graphs and the subnets the native inverse runs reach ONNX Runtime byte for byte as before.
+        // graphs and the subnets the native inverse runs reach ONNX Runtime byte for byte as exported.
         foreach (string name in new[] { "affine_coupling_flow", "spline_coupling_flow" })
         {
             var contents = BundleReader.Read(ShippedModelsTests.BundlePath(name));
+            Assert.All(contents.Manifest.Graphs, g => Assert.Empty(g.ResidualBlocks));
             foreach (byte[] graph in contents.Graphs.Values.Concat(contents.CouplingPlan!.Subnets.Select(s => s.Model)))
-                Assert.Same(graph, ResidualBlockRewrite.Apply(graph, true).Model);
+                Assert.Empty(ResidualBlockRewrite.Discover(graph));
         }
     }
 
@@ -133,13 +175,17 @@ public sealed class ResidualBlockRewriteTests
     [InlineData("consistency_model", GraphRoles.Consistency)]
     public void Apply_ShippedNetworks_RewritesAllSixBlocks_SameOutputs_AndInt8QuantizesTheSameWeights(string bundle, string role)
     {
-        byte[] graph = BundleReader.Read(ShippedModelsTests.BundlePath(bundle)).Graphs[role];
+        var contents = BundleReader.Read(ShippedModelsTests.BundlePath(bundle));
+        byte[] graph = contents.Graphs[role];
+        var declared = contents.Manifest.Graphs.Single(g => g.Role == role).ResidualBlocks;
+        // The manifest declares exactly the blocks the exporter's pattern has, in graph order.
+        Assert.Equal(ResidualBlockRewrite.Discover(graph).Select(b => string.Join(",", b.Nodes)), declared.Select(b => string.Join(",", b.Nodes)));
         // Inputs of the scale the samplers feed: θ_t and conditions ~ ±2, t in [0, 1].
         float Input(string name, int row, int col) => name == "t" ? (row % 101) / 100f : 2f * (float)Math.Sin(0.37 * row + 1.1 * col + name.Length);
         float[] reference = Run(graph, Input).Values.Single();
         foreach (bool combine in new[] { true, false })
         {
-            var (rewritten, count) = ResidualBlockRewrite.Apply(graph, combine);
+            var (rewritten, count) = ResidualBlockRewrite.Apply(graph, declared, combine);
             Assert.Equal(6, count);
             var (max, rms) = Difference(reference, Run(rewritten, Input).Values.Single());
             // Float reassociation only (measured on the velocity: max 1e-5, relative RMS 2e-6 combined; 5e-6 / 7e-7 separate).
@@ -148,7 +194,7 @@ public sealed class ResidualBlockRewriteTests
         // Int8: the separate form quantizes the same weights per output column (negation is exact), so it differs from
         // the quantized exported graph by rounding, far less than int8's own error against float (2% relative RMS).
         float[] int8 = Run(Int8Quantizer.Quantize(graph, 127).Model, Input).Values.Single();
-        float[] int8Rewritten = Run(PosteriorModel.Prepare(graph, NetworkPrecision.Int8), Input).Values.Single();
+        float[] int8Rewritten = Run(GraphCompiler.Prepare(contents, role, new RuntimeOptions { Precision = NetworkPrecision.Int8 }), Input).Values.Single();
         var (_, int8Rms) = Difference(int8, int8Rewritten);
         var (_, int8Error) = Difference(reference, int8Rewritten);
         Assert.True(int8Rms < 2e-3, $"{bundle}: int8 rewritten vs int8 exported relative RMS {int8Rms:E2}");

@@ -1,8 +1,12 @@
 using Google.Protobuf;
 using Microsoft.ML.OnnxRuntime;
-using OnnxSbi.Runtime.Sampling;
+using OnnxSbi.Runtime.Compilation;
+using OnnxSbi.Runtime.Execution;
+using OnnxSbi.Runtime.Integrators;
+using OnnxSbi.Runtime.Noise;
+using OnnxSbi.Runtime.Samplers;
 
-namespace OnnxSbi.Runtime.Tests.Sampling;
+namespace OnnxSbi.Runtime.Tests.Execution;
 
 /// <summary>
 /// The evaluation's binding: inputs written into the rented arrays between runs reach the graph, whether the

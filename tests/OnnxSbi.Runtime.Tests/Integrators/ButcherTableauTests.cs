@@ -1,6 +1,10 @@
-using OnnxSbi.Runtime.Sampling;
+using OnnxSbi.Runtime.Compilation;
+using OnnxSbi.Runtime.Execution;
+using OnnxSbi.Runtime.Integrators;
+using OnnxSbi.Runtime.Noise;
+using OnnxSbi.Runtime.Samplers;
 
-namespace OnnxSbi.Runtime.Tests.Sampling;
+namespace OnnxSbi.Runtime.Tests.Integrators;
 
 public class ButcherTableauTests
 {

@@ -1,7 +1,13 @@
-using OnnxSbi.Runtime.Sampling;
+using OnnxSbi.Runtime.Compilation;
+using OnnxSbi.Runtime.Execution;
+using OnnxSbi.Runtime.Integrators;
+using OnnxSbi.Runtime.Noise;
+using OnnxSbi.Runtime.Samplers;
 using Xunit.Abstractions;
 
-namespace OnnxSbi.Runtime.Tests.Sampling;
+using OnnxSbi.Runtime.Tests.Sampling;
+
+namespace OnnxSbi.Runtime.Tests.Integrators;
 
 public class OdeIntegratorTests(ITestOutputHelper output)
 {

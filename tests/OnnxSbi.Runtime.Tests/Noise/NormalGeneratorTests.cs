@@ -1,8 +1,12 @@
 using System.Diagnostics;
-using OnnxSbi.Runtime.Sampling;
+using OnnxSbi.Runtime.Compilation;
+using OnnxSbi.Runtime.Execution;
+using OnnxSbi.Runtime.Integrators;
+using OnnxSbi.Runtime.Noise;
+using OnnxSbi.Runtime.Samplers;
 using Xunit.Abstractions;
 
-namespace OnnxSbi.Runtime.Tests.Sampling;
+namespace OnnxSbi.Runtime.Tests.Noise;
 
 public class NormalGeneratorTests(ITestOutputHelper output)
 {
