@@ -38,6 +38,8 @@ public class FlowMatchingParityTests
         double diff = OrtEval.MaxAbsDiff(Export(expected), got);
         Assert.True(diff <= 1e-4, $"max abs diff {diff}; torch[0..4]={string.Join(",", Export(expected).Take(4))} ort[0..4]={string.Join(",", got.Take(4))}");
 
+        // The exporter declares its mish blocks (one per hidden width) for the manifest; other activations have none to declare.
+        Assert.Equal(activation == Activation.Mish ? 3 : 0, exported.ResidualBlocks("velocity").Count);
         // The graph the runtime's sessions run: residual mish blocks rewritten at load (docs/DESIGN.md), same bound.
         var prepared = ModelProto.Parser.ParseFrom(GraphCompiler.Prepare(graph.ToByteArray(), exported.ResidualBlocks("velocity"), NetworkPrecision.Float32));
         Assert.Equal(activation == Activation.Mish, prepared.Graph.Node.Count < graph.Graph.Node.Count);

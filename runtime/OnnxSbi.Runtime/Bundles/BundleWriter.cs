@@ -32,8 +32,9 @@ public static class BundleWriter
     /// </summary>
     /// <param name="path">The bundle file to create or replace.</param>
     /// <param name="manifest">
-    /// The manifest; its <c>graphs</c> list is rebuilt from the graphs, keeping only what an entry of the same role
-    /// declares about its graph (its <c>residual_blocks</c>), which must match the graph.
+    /// The manifest; its <c>graphs</c> list is rebuilt from the graphs, keeping only what an entry of a role given in
+    /// <paramref name="graphsByRole"/> declares about its graph (its <c>residual_blocks</c>), which must match the graph;
+    /// entries of other roles are ignored.
     /// </param>
     /// <param name="graphsByRole">The ONNX model of each role ("velocity", "consistency", "inverse", "forward").</param>
     /// <param name="modelCard">The text of MODEL_CARD.md.</param>
@@ -79,9 +80,6 @@ public static class BundleWriter
         var copy = manifest.Clone();
         if (copy.SchemaVersion == 0) copy.SchemaVersion = BundleReader.SchemaVersion;
         var declared = manifest.Graphs.GroupBy(g => g.Role, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Last().ResidualBlocks, StringComparer.Ordinal);
-        foreach (string role in declared.Keys)
-            if (!graphsByRole.ContainsKey(role))
-                throw new BundleFormatException(path, $"the manifest declares graph '{role}', but no graph of that role is given; roles given: {string.Join(", ", graphsByRole.Keys)}.");
         copy.Graphs.Clear();
         foreach (string role in graphsByRole.Keys.Order(StringComparer.Ordinal))
         {

@@ -157,6 +157,23 @@ public sealed class ResidualBlockRewriteTests
     }
 
     [Fact]
+    public void BundleWriter_KeepsDeclaredBlocks_AndRefusesOnesTheGraphDoesNotHave()
+    {
+        using var dir = new TempDirectory();
+        var contents = BundleReader.Read(ShippedModelsTests.BundlePath("flow_matching"));
+        var graphs = contents.Graphs.ToDictionary(g => g.Key, g => ModelProto.Parser.ParseFrom(g.Value));
+        string path = dir.File("declared.onnxsbi");
+        BundleWriter.Write(path, contents.Manifest, graphs, contents.ModelCard);
+        Assert.Equal(contents.Manifest.Graphs.Single().ResidualBlocks, BundleReader.Read(path).Manifest.Graphs.Single().ResidualBlocks);
+
+        var broken = contents.Manifest.Clone();
+        broken.Graphs.Single().ResidualBlocks[0].Nodes[2] = "n_Relu";
+        var e = Assert.Throws<BundleFormatException>(() => BundleWriter.Write(dir.File("broken.onnxsbi"), broken, graphs, contents.ModelCard));
+        Assert.Contains("residual block 0", e.Message);
+        Assert.False(File.Exists(dir.File("broken.onnxsbi")));
+    }
+
+    [Fact]
     public void ShippedCouplingFlows_DeclareNoBlocks_AndHaveNone()
     {
         // The coupling flows (SiLU subnets; the spline's graph has Splits of its own) have no such block: their
