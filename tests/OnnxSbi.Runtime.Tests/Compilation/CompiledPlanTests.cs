@@ -52,6 +52,32 @@ public sealed class CompiledPlanTests
         Assert.Contains("CouplingInverse Graph", model.Plan.Passes.Single(p => p.Name == "coupling-cut").Detail);
     }
 
+    [Theory]
+    [InlineData("flow_matching", "rk4")]
+    [InlineData("consistency_model", null)]
+    public void Load_SolverLoopGraph_BuildsTheLoopAfterTheRewrite(string bundle, string? method)
+    {
+        using var model = PosteriorModel.Load(ShippedModelsTests.BundlePath(bundle), new RuntimeOptions { SolverLoop = SolverLoopMode.Graph });
+        Assert.Equal(["residual-blocks", "solver-loop"], model.Plan.AppliedPasses);
+        Assert.Equal(ExecutionStrategy.SolverLoopGraph, model.Plan.Strategy);
+        var x = new ArrayBatch(1).Set("x", [0.0, 0.0], 2);
+        var draws = model.Sample(x, 16, new SamplingOptions { Seed = 1, Method = method, Steps = 4 });
+        Assert.All(draws["theta"], v => Assert.True(double.IsFinite(v)));
+    }
+
+    [Fact]
+    public void NetworkFamilies_RegisterEveryFamily_WithTheContractsRoles()
+    {
+        var families = Enum.GetValues<OnnxSbi.Contracts.Manifest.NetworkFamily>().Where(f => f != OnnxSbi.Contracts.Manifest.NetworkFamily.Unspecified);
+        foreach (var family in families)
+        {
+            var descriptor = OnnxSbi.Runtime.Samplers.NetworkFamilies.Find(family);
+            Assert.NotNull(descriptor);
+            Assert.Equal(GraphRoles.RequiredFor(family), descriptor.Roles);
+        }
+        Assert.Null(OnnxSbi.Runtime.Samplers.NetworkFamilies.Find(OnnxSbi.Contracts.Manifest.NetworkFamily.Unspecified));
+    }
+
     [Fact]
     public void Load_BundleWithoutDeclaredBlocks_SkipsTheRewrite_AndSaysWhy()
     {
