@@ -107,7 +107,8 @@ internal sealed class CompilationContext
     /// <summary>
     /// Runs the graph passes over <paramref name="model"/>, a graph of <paramref name="role"/> or a part cut out of it,
     /// recording each pass under <paramref name="label"/>. Returns <paramref name="model"/> itself when nothing changes.
-    /// BundleReader has already parsed and checked every graph, so the passes cannot meet a bad one.
+    /// BundleReader has already parsed and checked every graph, so the passes cannot meet one that does not parse; a
+    /// declared pattern the graph does not have is a <see cref="BundleFormatException"/>.
     /// </summary>
     public byte[] Prepare(byte[] model, string role, string label, bool isPart)
     {
