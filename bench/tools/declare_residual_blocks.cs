@@ -5,7 +5,7 @@ using OnnxSbi.Contracts.Manifest;
 using OnnxSbi.Runtime.Bundles;
 using OnnxSbi.Runtime.Compilation;
 
-// Declares the residual blocks of bundles exported before the manifest carried them: for each graph, the blocks of
+// Declares the residual blocks of bundles whose manifests lack them: for each graph, the blocks of
 // the exporter's pattern (ResidualMlp.Emit with mish) are found by their structure and written into the graph's
 // manifest entry (residual_blocks). Only manifest.json changes: every other entry is copied byte for byte, so the
 // graphs, their SHA-256 entries and the draws stay as they were. Rerunnable: existing declarations are replaced.

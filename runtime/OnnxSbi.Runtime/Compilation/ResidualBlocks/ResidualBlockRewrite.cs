@@ -90,7 +90,7 @@ internal static class ResidualBlockRewrite
 
     /// <summary>
     /// Finds every block of the exporter's pattern by its structure, in graph order, as declarations: for tests and
-    /// for declaring the blocks of bundles exported before the manifest carried them, never at load.
+    /// for declaring the blocks of a bundle whose manifest lacks them, never at load.
     /// </summary>
     public static List<ResidualBlock> Discover(byte[] model)
     {
