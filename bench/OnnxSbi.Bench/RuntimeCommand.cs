@@ -6,6 +6,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using OnnxSbi.Contracts.Manifest;
 using OnnxSbi.Runtime.Bundles;
+using OnnxSbi.Runtime.Compilation;
 
 namespace OnnxSbi.Bench;
 
@@ -150,8 +151,8 @@ internal static class RuntimeCommand
         // are those of the graph the sessions run: residual blocks as two w-wide Gemms, no Split (the same FLOPs
         // as the exported 2w-wide Gemm, and a ceiling without the Split's copy).
         var products = model.UsesNativeCouplingInverse
-            ? contents.CouplingPlan!.Subnets.SelectMany(s => BenchGraphs.Products(PosteriorModel.Prepare(s.Model, NetworkPrecision.Float32))).ToList()
-            : BenchGraphs.Products(PosteriorModel.Prepare(contents.Graphs[model.SamplingRole], NetworkPrecision.Float32));
+            ? contents.CouplingPlan!.Subnets.SelectMany(s => BenchGraphs.Products(GraphCompiler.Prepare(s.Model, [], NetworkPrecision.Float32))).ToList()
+            : BenchGraphs.Products(GraphCompiler.Prepare(contents, model.SamplingRole, new RuntimeOptions()));
         long flopsPerRow = products.Sum(p => p.FlopsPerRow);
         var lat1k = Time(model, 1, 1000, repeats, ct);
         var lat3k = Time(model, 1, 3000, repeats, ct);

@@ -129,7 +129,7 @@ internal static class TwoMoonsCommand
             double[] theta = full ? model.Sample(conditions, scoringDraws, options with { Seed = seed + 1 }, ct)[Task.ParameterName] : draws3000[Task.ParameterName];
             double[] scores = TaskScoring.ScoreAtObservations(Task, observations, theta, scoringDraws);
             double mean10 = full ? scores.Skip(1).Average()
-                : model.Manifest.Metrics.TryGetValue("c2st_mean_10_observations", out double recorded) ? recorded : double.NaN;
+                : model.Description.Metrics.TryGetValue("c2st_mean_10_observations", out double recorded) ? recorded : double.NaN;
 
             // Simulation-based calibration through the runtime: one batched call. Without a
             // full evaluation the recorded results are reported, so the main job stays fast.
@@ -149,20 +149,20 @@ internal static class TwoMoonsCommand
             }
             else
             {
-                calibrationError = model.Manifest.Metrics.TryGetValue("sbc_calibration_error_max", out double ce) ? ce : double.NaN;
-                bandHolds = model.Manifest.Metrics.TryGetValue("sbc_band_holds", out double bh) && bh > 0.5;
+                calibrationError = model.Description.Metrics.TryGetValue("sbc_calibration_error_max", out double ce) ? ce : double.NaN;
+                bandHolds = model.Description.Metrics.TryGetValue("sbc_band_holds", out double bh) && bh > 0.5;
             }
 
-            var training = model.Manifest.Training;
+            var training = model.Description.Training ?? throw new InvalidOperationException($"Bundle '{bundle}' has no training record.");
             var summary = new ModelSummary(recipe.Name, recipe.Title, bundle, training.Seconds, training.OptimizerSteps,
-                training.Loss.Count > 0 ? training.Loss[^1] : double.NaN, training.ValLoss.Count > 0 ? training.ValLoss[^1] : double.NaN,
+                training.Loss.Count > 0 ? training.Loss[^1] : double.NaN, training.ValidationLoss.Count > 0 ? training.ValidationLoss[^1] : double.NaN,
                 scores[0], mean10, scores.Skip(1).ToArray(), 3000 / (ms / 1000), ms,
                 calibrationError, bandHolds);
             summaries.Add(summary);
             logger.LogInformation("{Title}: C2ST at x=(0,0) {C2st:F3}, mean over 10 observations {Mean:F3}, 3000 draws in {Ms:F1} ms, calibration error {Cal:F3}, SBC band {Band}",
                 recipe.Title, summary.C2stOrigin, summary.C2stMean10, ms, calibrationError, bandHolds ? "holds" : "violated");
             if (full) RecordMetrics(bundle, summary);
-            TutorialPlots.LossCurves(Path.Combine(outDir, $"loss_{recipe.Name}.png"), recipe.Title, training.Loss, training.ValLoss);
+            TutorialPlots.LossCurves(Path.Combine(outDir, $"loss_{recipe.Name}.png"), recipe.Title, training.Loss, training.ValidationLoss);
         }
 
         string figure = Path.Combine(outDir, "two_moons_posteriors.png");

@@ -1,9 +1,10 @@
 #:package Microsoft.ML.OnnxRuntime.Gpu
 #:project ../../runtime/OnnxSbi.Runtime/OnnxSbi.Runtime.csproj
-using System.IO.Compression;
 using System.Text.Json;
 using Microsoft.ML.OnnxRuntime;
 using OnnxSbi.Runtime;
+using OnnxSbi.Runtime.Bundles;
+using OnnxSbi.Runtime.Compilation;
 
 // Where the time goes inside one graph: ONNX Runtime's profiler, kernel time per operator type.
 // usage: dotnet run -c Release bench/tools/op_profile.cs -- BUNDLE ROLE ROWS RUNS [THREADS] [exported|exported-int8|fp32|int8]
@@ -13,16 +14,14 @@ using OnnxSbi.Runtime;
 string path = args[0]; string role = args[1]; int rows = int.Parse(args[2]); int runs = int.Parse(args[3]);
 int threads = args.Length > 4 ? int.Parse(args[4]) : 1;
 string form = args.Length > 5 ? args[5] : "exported";
-byte[] graph;
-using (var zip = ZipFile.OpenRead(path))
-using (var s = zip.GetEntry($"graphs/{role}.onnx")!.Open())
-using (var ms = new MemoryStream()) { s.CopyTo(ms); graph = ms.ToArray(); }
+var contents = BundleReader.Read(path);
+byte[] graph = contents.Graphs[role];
 graph = form switch
 {
     "exported" => graph,
-    "exported-int8" => OnnxSbi.Runtime.Sampling.Int8Quantizer.Quantize(graph, OnnxSbi.Runtime.Sampling.Int8Quantizer.WeightRange).Model, // quantized, not rewritten
-    "fp32" => PosteriorModel.Prepare(graph, NetworkPrecision.Float32),
-    "int8" => PosteriorModel.Prepare(graph, NetworkPrecision.Int8),
+    "exported-int8" => Int8Quantizer.Quantize(graph, Int8Quantizer.WeightRange).Model, // quantized, not rewritten
+    "fp32" => GraphCompiler.Prepare(contents, role, new RuntimeOptions { Precision = NetworkPrecision.Float32 }),
+    "int8" => GraphCompiler.Prepare(contents, role, new RuntimeOptions { Precision = NetworkPrecision.Int8 }),
     _ => throw new ArgumentException($"form must be exported, exported-int8, fp32 or int8; got '{form}'"),
 };
 using var so = new SessionOptions { IntraOpNumThreads = threads, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };

@@ -6,7 +6,9 @@ using Microsoft.ML.OnnxRuntime;
 using OnnxSbi.Contracts.Onnx;
 using OnnxSbi.Runtime;
 using OnnxSbi.Runtime.Bundles;
-using OnnxSbi.Runtime.Sampling;
+using OnnxSbi.Runtime.Compilation;
+using OnnxSbi.Runtime.Execution;
+using OnnxSbi.Runtime.Samplers;
 
 // The native coupling inverse with the subnets' thin layers on the host (SubnetSplit, the runtime's CPU path)
 // against the same pass with whole subnets in ONNX Runtime: one 512-row block, one thread, no spinning, the
@@ -33,7 +35,7 @@ OnnxFunction Open(SubnetSplit s)
 {
     using var so = new SessionOptions { IntraOpNumThreads = 1, InterOpNumThreads = 1, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, ExecutionMode = ExecutionMode.ORT_SEQUENTIAL };
     so.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
-    return s.Open(new InferenceSession(PosteriorModel.Prepare(s.Model, precision), so));
+    return s.Open(new InferenceSession(GraphCompiler.Prepare(s.Model, [], precision), so));
 }
 using var split = NativeCouplingInverse.Open(plan, Open, d, c, hostLayers: true);
 using var whole = NativeCouplingInverse.Open(plan, Open, d, c, hostLayers: false);

@@ -1,4 +1,4 @@
-using OnnxSbi.Runtime.Sampling;
+using OnnxSbi.Runtime.Noise;
 
 namespace OnnxSbi.Diagnostics;
 

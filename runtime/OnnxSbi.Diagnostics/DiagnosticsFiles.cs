@@ -48,7 +48,7 @@ public static class DiagnosticsFiles
         DiagnosticPlots.Coverage(report, Out("coverage.png"));
         DiagnosticPlots.Pairs(report, observation, Out("pairs.png"));
         string lossPath = Path.Combine(outDir, LossFigure);
-        if (DiagnosticPlots.LossHistory(model.Manifest.Training, lossPath)) written.Add(lossPath);
+        if (DiagnosticPlots.LossHistory(model.Description.Training, lossPath)) written.Add(lossPath);
         return written;
     }
 
@@ -70,7 +70,7 @@ public static class DiagnosticsFiles
             using var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
             w.WriteStartObject();
             w.WriteString("model", report.ModelPath);
-            w.WriteString("family", model.Manifest.Family.ToString());
+            w.WriteString("family", model.Description.Family.ToString());
             w.WriteString("source", source);
             w.WriteNumber("datasets", report.NumDatasets);
             w.WriteNumber("draws", report.NumDraws);
@@ -157,7 +157,7 @@ public static class DiagnosticsFiles
         var inv = CultureInfo.InvariantCulture;
         var t = report.Timings;
         var sb = new StringBuilder();
-        sb.AppendLine(string.Create(inv, $"Diagnostics of {report.ModelPath} ({model.Manifest.Family}, {model.Provider})"));
+        sb.AppendLine(string.Create(inv, $"Diagnostics of {report.ModelPath} ({model.Description.Family}, {model.Provider})"));
         sb.AppendLine(string.Create(inv, $"{report.NumDatasets} datasets × {report.NumDraws} draws from {source}, seed {report.Seed}; SBC band {DiagnosticPlots.Percent(report.Band.Confidence)} simultaneous (γ = {report.Band.AdjustedGamma:G3})"));
         sb.AppendLine();
         int nameWidth = Math.Max(9, report.Parameters.Max(p => p.Name.Length));

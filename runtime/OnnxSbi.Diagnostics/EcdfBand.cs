@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using OnnxSbi.Runtime.Sampling;
+using OnnxSbi.Runtime.Noise;
 
 namespace OnnxSbi.Diagnostics;
 

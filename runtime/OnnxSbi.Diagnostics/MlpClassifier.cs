@@ -2,7 +2,7 @@ using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
-using OnnxSbi.Runtime.Sampling;
+using OnnxSbi.Runtime.Noise;
 
 namespace OnnxSbi.Diagnostics;
 

@@ -1,7 +1,8 @@
 using System.Diagnostics;
 using System.Numerics.Tensors;
 using OnnxSbi.Contracts.Manifest;
-using OnnxSbi.Runtime.Sampling;
+using OnnxSbi.Runtime.Bundles;
+using OnnxSbi.Runtime.Noise;
 using OnnxSbi.Runtime.Simulators;
 
 namespace OnnxSbi.Diagnostics;
@@ -77,7 +78,7 @@ public static class PosteriorDiagnostics
     private static DiagnosticsReport Analyze(PosteriorModel model, ArrayBatch batch, string source, DiagnosticsOptions options,
         double simulationSeconds, Stopwatch clock, CancellationToken cancellationToken)
     {
-        var manifest = model.Manifest;
+        var manifest = model.Description;
         int n = batch.Rows, s = options.NumDraws;
         if (n > EcdfBand.MaxDatasets)
             throw new InvalidRequestException($"SBC is run on at most {EcdfBand.MaxDatasets} datasets (the simultaneous band's limit); the {source} has {n}. Set NumDatasets.");
@@ -124,7 +125,7 @@ public static class PosteriorDiagnostics
     }
 
     // The model's variables out of a batch that may hold more, checked against the manifest's shapes.
-    private static ArrayBatch Select(ArrayBatch batch, IEnumerable<VariableSpec> specs, string source, string role)
+    private static ArrayBatch Select(ArrayBatch batch, IEnumerable<VariableDescription> specs, string source, string role)
     {
         var selected = new ArrayBatch(batch.Rows);
         foreach (var spec in specs)

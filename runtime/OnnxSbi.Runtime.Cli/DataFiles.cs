@@ -1,3 +1,4 @@
+using OnnxSbi.Runtime.Bundles;
 using OnnxSbi.Runtime.IO;
 using System.Globalization;
 using System.Text;
@@ -13,7 +14,7 @@ internal static class DataFiles
         => scalar ? [name] : Enumerable.Range(0, width).Select(i => $"{name}[{i}]");
 
     /// <summary>Parses repeated "--condition name=v1,v2" values into a one-row batch.</summary>
-    public static ArrayBatch FromAssignments(IReadOnlyList<string> assignments, IReadOnlyList<VariableSpec> specs)
+    public static ArrayBatch FromAssignments(IReadOnlyList<string> assignments, IReadOnlyList<VariableDescription> specs)
     {
         var batch = new ArrayBatch(1);
         foreach (string a in assignments)
@@ -37,7 +38,7 @@ internal static class DataFiles
     /// Reads a CSV whose header names columns "name[i]" (or "name" for scalars) into a batch shaped by
     /// <paramref name="specs"/>. Columns not in the specs are refused, naming the file and column.
     /// </summary>
-    public static ArrayBatch ReadCsv(string path, IReadOnlyList<VariableSpec> specs, string role)
+    public static ArrayBatch ReadCsv(string path, IReadOnlyList<VariableDescription> specs, string role)
     {
         if (!File.Exists(path)) throw new InputException($"{role} file '{path}' does not exist.");
         var lines = File.ReadAllLines(path).Where(l => l.Trim().Length > 0).ToList();

@@ -1,3 +1,4 @@
+using OnnxSbi.Runtime.Bundles;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
@@ -54,7 +55,7 @@ internal static class DiagnoseCommand
 
             using var posterior = BundleLoader.Load(SampleCommand.Required(r, model, "diagnose"), runtime.Read(r), console);
             string source = $"test set {pairsPath}";
-            var specs = posterior.Manifest.InferenceVariables.Concat(posterior.Manifest.ConditionVariables).ToList();
+            var specs = posterior.Description.InferenceVariables.Concat(posterior.Description.ConditionVariables).ToList();
             var pairs = DataFiles.ReadCsv(pairsPath, specs, "test set");
             console.Error.WriteLine($"diagnose: {options.NumDatasets ?? pairs.Rows} datasets from '{pairsPath}', {options.NumDraws} draws each …");
             var report = PosteriorDiagnostics.Run(posterior, pairs, options, ct);

@@ -1,3 +1,4 @@
+using OnnxSbi.Runtime.Bundles;
 using System.CommandLine;
 using System.Globalization;
 using System.Text;
@@ -28,7 +29,7 @@ internal static class LogProbCommand
             // Densities use the forward graph only: no subnets are cut out for a sampling pass that never runs.
             using var posterior = BundleLoader.Load(SampleCommand.Required(r, model, "log-prob"), runtime.Read(r) with { CouplingInverse = CouplingInverseMode.Graph }, console);
             var batch = conditions.Read(r, posterior, out _);
-            var values = DataFiles.ReadCsv(SampleCommand.Required(r, theta, "log-prob"), posterior.Manifest.InferenceVariables, "theta");
+            var values = DataFiles.ReadCsv(SampleCommand.Required(r, theta, "log-prob"), posterior.Description.InferenceVariables, "theta");
             double[] lp = posterior.LogProb(values, batch);
             DataFiles.WriteAtomically(path, s =>
             {

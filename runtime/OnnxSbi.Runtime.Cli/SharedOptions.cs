@@ -1,3 +1,4 @@
+using OnnxSbi.Runtime.Bundles;
 using System.CommandLine;
 using OnnxSbi.Contracts.Manifest;
 
@@ -124,7 +125,7 @@ internal sealed class ConditionOptionSet
     /// <summary>The conditions as a batch for <paramref name="model"/>; <paramref name="many"/> is true for a conditions file.</summary>
     public ArrayBatch Read(ParseResult r, PosteriorModel model, out bool many)
     {
-        var specs = model.Manifest.ConditionVariables;
+        var specs = model.Description.ConditionVariables;
         string[] assignments = r.GetValue(Condition) ?? [];
         if (r.GetValue(ConditionsFile) is { } file)
         {
@@ -138,5 +139,5 @@ internal sealed class ConditionOptionSet
         return DataFiles.FromAssignments(assignments, specs);
     }
 
-    private static int Width(VariableSpec spec) => (int)spec.Shape.Aggregate(1L, (p, d) => p * d);
+    private static int Width(VariableDescription spec) => (int)spec.Shape.Aggregate(1L, (p, d) => p * d);
 }

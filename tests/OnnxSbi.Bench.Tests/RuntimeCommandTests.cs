@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using OnnxSbi.Contracts.Manifest;
+using OnnxSbi.Runtime.Execution;
 
 namespace OnnxSbi.Bench.Tests;
 

@@ -2,6 +2,7 @@ using System.Text;
 using Google.Protobuf;
 using OnnxSbi.Contracts.Manifest;
 using OnnxSbi.Runtime.Bundles;
+using OnnxSbi.Contracts.Graphs;
 
 namespace OnnxSbi.Runtime.Tests;
 

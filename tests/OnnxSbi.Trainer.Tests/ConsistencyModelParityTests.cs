@@ -1,6 +1,7 @@
 using Google.Protobuf;
 using OnnxSbi.Contracts.Onnx;
 using OnnxSbi.Runtime;
+using OnnxSbi.Runtime.Compilation;
 using OnnxSbi.Trainer.Networks;
 using static TorchSharp.torch;
 
@@ -102,8 +103,10 @@ public class ConsistencyModelParityTests
 
     private static float[] RunGraph(ConsistencyModel net, Tensor thetaT, Tensor t, Tensor c, bool prepared = false)
     {
-        var graph = net.ExportGraphs(Info)["consistency"];
-        if (prepared) graph = ModelProto.Parser.ParseFrom(PosteriorModel.Prepare(graph.ToByteArray(), NetworkPrecision.Float32));
+        var exported = net.ExportGraphs(Info);
+        var graph = exported["consistency"];
+        // The graph the runtime's sessions run: the exporter's declared residual blocks rewritten.
+        if (prepared) graph = ModelProto.Parser.ParseFrom(GraphCompiler.Prepare(graph.ToByteArray(), exported.ResidualBlocks("consistency"), NetworkPrecision.Float32));
         long n = thetaT.shape[0];
         return OrtEval.Run(graph,
             ("theta_t", Export(thetaT), [n, D]), ("t", Export(t), [n, 1]), ("conditions", Export(c), [n, C]))["theta"];

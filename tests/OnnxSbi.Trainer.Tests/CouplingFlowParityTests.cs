@@ -1,7 +1,8 @@
 using Microsoft.ML.OnnxRuntime;
 using OnnxSbi.Contracts.Manifest;
 using OnnxSbi.Contracts.Onnx;
-using OnnxSbi.Runtime.Sampling;
+using OnnxSbi.Runtime.Compilation;
+using OnnxSbi.Runtime.Samplers;
 using OnnxSbi.Trainer.Networks;
 using static TorchSharp.torch;
 

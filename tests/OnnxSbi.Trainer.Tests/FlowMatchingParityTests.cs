@@ -1,6 +1,7 @@
 using Google.Protobuf;
 using OnnxSbi.Contracts.Onnx;
 using OnnxSbi.Runtime;
+using OnnxSbi.Runtime.Compilation;
 using OnnxSbi.Trainer.Networks;
 using static TorchSharp.torch;
 
@@ -28,7 +29,8 @@ public class FlowMatchingParityTests
         using var t = rand(n, 1);
         using var c = randn(n, 2) * 3;
         using var expected = net.Velocity(thetaT, t, c);
-        var graph = net.ExportGraphs(Info)["velocity"];
+        var exported = net.ExportGraphs(Info);
+        var graph = exported["velocity"];
         var got = OrtEval.Run(graph,
             ("theta_t", Export(thetaT), [n, 2]), ("t", Export(t), [n, 1]), ("conditions", Export(c), [n, 2]))["velocity"];
         // Both sides run the same float32 arithmetic in a different order (and Mish through an
@@ -36,8 +38,10 @@ public class FlowMatchingParityTests
         double diff = OrtEval.MaxAbsDiff(Export(expected), got);
         Assert.True(diff <= 1e-4, $"max abs diff {diff}; torch[0..4]={string.Join(",", Export(expected).Take(4))} ort[0..4]={string.Join(",", got.Take(4))}");
 
+        // The exporter declares its mish blocks (one per hidden width) for the manifest; other activations have none to declare.
+        Assert.Equal(activation == Activation.Mish ? 3 : 0, exported.ResidualBlocks("velocity").Count);
         // The graph the runtime's sessions run: residual mish blocks rewritten at load (docs/DESIGN.md), same bound.
-        var prepared = ModelProto.Parser.ParseFrom(PosteriorModel.Prepare(graph.ToByteArray(), NetworkPrecision.Float32));
+        var prepared = ModelProto.Parser.ParseFrom(GraphCompiler.Prepare(graph.ToByteArray(), exported.ResidualBlocks("velocity"), NetworkPrecision.Float32));
         Assert.Equal(activation == Activation.Mish, prepared.Graph.Node.Count < graph.Graph.Node.Count);
         var gotPrepared = OrtEval.Run(prepared,
             ("theta_t", Export(thetaT), [n, 2]), ("t", Export(t), [n, 1]), ("conditions", Export(c), [n, 2]))["velocity"];

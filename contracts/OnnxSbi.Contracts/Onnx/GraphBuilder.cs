@@ -135,6 +135,15 @@ public sealed class GraphBuilder
         return outputs;
     }
 
+    /// <summary>The node that produces <paramref name="value"/>, for declarations that list nodes by name. Read it; do not change it.</summary>
+    /// <exception cref="ArgumentException">No node of the graph produces <paramref name="value"/>.</exception>
+    public NodeProto ProducerOf(string value)
+    {
+        for (int i = _graph.Node.Count - 1; i >= 0; i--)
+            if (_graph.Node[i].Output.Contains(value)) return _graph.Node[i];
+        throw new ArgumentException($"No node of graph '{_graph.Name}' produces '{value}'.", nameof(value));
+    }
+
     /// <summary>Makes a name that no value in the graph uses yet, starting from <paramref name="prefix"/>.</summary>
     public string Fresh(string prefix)
     {

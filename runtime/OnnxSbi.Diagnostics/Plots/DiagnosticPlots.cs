@@ -1,4 +1,4 @@
-using OnnxSbi.Contracts.Manifest;
+using OnnxSbi.Runtime.Bundles;
 using OnnxSbi.Diagnostics;
 using ScottPlot;
 
@@ -171,7 +171,7 @@ internal static class DiagnosticPlots
     }
 
     /// <summary>Training and validation loss per epoch, from the bundle's training record; false when the record has no losses.</summary>
-    public static bool LossHistory(TrainingRecord? training, string path)
+    public static bool LossHistory(TrainingSummary? training, string path)
     {
         if (training is null || training.Loss.Count == 0) return false;
         var plot = Panel("Loss history", "Epoch", "Loss");
@@ -181,13 +181,13 @@ internal static class DiagnosticPlots
         loss.LineWidth = 2;
         loss.MarkerSize = training.Loss.Count <= 60 ? 5 : 0;
         loss.LegendText = "training";
-        if (training.ValLoss.Count > 0)
+        if (training.ValidationLoss.Count > 0)
         {
-            var valEpochs = Enumerable.Range(1, training.ValLoss.Count).Select(e => (double)e * training.Loss.Count / training.ValLoss.Count).ToArray();
-            var val = plot.Add.Scatter(valEpochs, training.ValLoss.ToArray(), Orange);
+            var valEpochs = Enumerable.Range(1, training.ValidationLoss.Count).Select(e => (double)e * training.Loss.Count / training.ValidationLoss.Count).ToArray();
+            var val = plot.Add.Scatter(valEpochs, training.ValidationLoss.ToArray(), Orange);
             val.LineWidth = 2;
             val.LinePattern = LinePattern.Dashed;
-            val.MarkerSize = training.ValLoss.Count <= 60 ? 5 : 0;
+            val.MarkerSize = training.ValidationLoss.Count <= 60 ? 5 : 0;
             val.LegendText = "validation";
         }
         plot.ShowLegend(Alignment.UpperRight);

@@ -3,8 +3,10 @@ using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text;
 using Google.Protobuf;
+using OnnxSbi.Contracts.Graphs;
 using OnnxSbi.Contracts.Manifest;
 using OnnxSbi.Contracts.Onnx;
+using OnnxSbi.Runtime.Compilation;
 
 namespace OnnxSbi.Runtime.Bundles;
 
@@ -50,19 +52,77 @@ public static class BundleReader
         }
 
         using (file)
+            return ReadArchive(full, file, limits);
+    }
+
+    /// <summary>
+    /// Reads and checks a bundle from <paramref name="stream"/> (left open; read from its current position). A stream
+    /// that cannot seek is copied into memory first, up to the limits' total size.
+    /// </summary>
+    /// <param name="stream">The bundle's bytes.</param>
+    /// <param name="sourceName">What errors and <see cref="BundleContents.SourcePath"/> call the bundle; "(stream)" when null.</param>
+    /// <param name="limits">Size and count bounds; <see cref="BundleReadLimits.Default"/> when null.</param>
+    /// <exception cref="BundleFormatException">The bytes are not a bundle, or an inconsistent one; the message names the problem.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A limit is not positive, or an entry limit exceeds the largest array.</exception>
+    public static BundleContents Read(Stream stream, string? sourceName = null, BundleReadLimits? limits = null)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        limits ??= BundleReadLimits.Default;
+        CheckLimits(limits);
+        string name = string.IsNullOrEmpty(sourceName) ? "(stream)" : sourceName;
+        if (stream.CanSeek) return ReadArchive(name, stream, limits);
+        using var copy = new MemoryStream();
+        // The archive's compressed bytes are at most the entries' total plus their headers: bounded like the entries.
+        long bound = limits.MaxTotalBytes + (long)limits.MaxEntries * 1024 + 65_536;
+        var buffer = new byte[81_920];
+        try
         {
-            ZipArchive archive;
-            try
+            int n;
+            while ((n = stream.Read(buffer, 0, buffer.Length)) > 0)
             {
-                archive = new ZipArchive(file, ZipArchiveMode.Read);
+                if (copy.Length + n > bound)
+                    throw new BundleFormatException(name, $"the stream holds more than {bound} bytes, more than a bundle within the limits (MaxTotalBytes {limits.MaxTotalBytes}) can be.");
+                copy.Write(buffer, 0, n);
             }
-            catch (Exception e) when (IsCorruptData(e))
-            {
-                throw new BundleFormatException(full, $"is not a zip archive, or is truncated: {e.Message}", e);
-            }
-            using (archive)
-                return ReadContents(full, IndexEntries(full, archive, limits), limits);
         }
+        catch (IOException e)
+        {
+            throw new BundleFormatException(name, $"cannot be read: {e.Message}", e);
+        }
+        copy.Position = 0;
+        return ReadArchive(name, copy, limits);
+    }
+
+    /// <summary>Reads and checks a bundle held in memory (the bytes of a <c>.onnxsbi</c> file); the bytes are not copied.</summary>
+    /// <param name="bundle">The bundle's bytes.</param>
+    /// <param name="sourceName">What errors and <see cref="BundleContents.SourcePath"/> call the bundle; "(memory)" when null.</param>
+    /// <param name="limits">Size and count bounds; <see cref="BundleReadLimits.Default"/> when null.</param>
+    /// <exception cref="BundleFormatException">The bytes are not a bundle, or an inconsistent one; the message names the problem.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A limit is not positive, or an entry limit exceeds the largest array.</exception>
+    public static BundleContents Read(ReadOnlyMemory<byte> bundle, string? sourceName = null, BundleReadLimits? limits = null)
+    {
+        limits ??= BundleReadLimits.Default;
+        CheckLimits(limits);
+        string name = string.IsNullOrEmpty(sourceName) ? "(memory)" : sourceName;
+        using var stream = System.Runtime.InteropServices.MemoryMarshal.TryGetArray(bundle, out var segment)
+            ? new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false)
+            : new MemoryStream(bundle.ToArray(), writable: false);
+        return ReadArchive(name, stream, limits);
+    }
+
+    private static BundleContents ReadArchive(string path, Stream file, BundleReadLimits limits)
+    {
+        ZipArchive archive;
+        try
+        {
+            archive = new ZipArchive(file, ZipArchiveMode.Read, leaveOpen: true);
+        }
+        catch (Exception e) when (IsCorruptData(e))
+        {
+            throw new BundleFormatException(path, $"is not a zip archive, or is truncated: {e.Message}", e);
+        }
+        using (archive)
+            return ReadContents(path, IndexEntries(path, archive, limits), limits);
     }
 
     private static BundleContents ReadContents(string path, IReadOnlyDictionary<string, ZipArchiveEntry> entries, BundleReadLimits limits)
@@ -73,7 +133,7 @@ public static class BundleReader
         BundleValidator.CheckManifest(path, manifest);
 
         var graphs = new Dictionary<string, byte[]>(StringComparer.Ordinal);
-        Sampling.CouplingPlan? plan = null;
+        CouplingPlan? plan = null;
         foreach (var entry in manifest.Graphs)
         {
             if (!entries.TryGetValue(entry.Path, out var zipEntry))
@@ -91,7 +151,7 @@ public static class BundleReader
             BundleValidator.CheckEntryAgreement(path, entry, signature);
             BundleValidator.CheckRoleConventions(path, manifest, entry.Role, entry.Path, signature);
             // A coupling flow's inverse steps must match its inverse graph (each subnet cut out of it).
-            if (entry.Role == GraphRoles.Inverse) plan = Sampling.CouplingPlan.From(path, manifest, model);
+            if (entry.Role == GraphRoles.Inverse) plan = CouplingPlan.From(path, manifest, model);
             graphs.Add(entry.Role, bytes);
         }
 

@@ -1,3 +1,4 @@
+using OnnxSbi.Contracts.Graphs;
 using OnnxSbi.Contracts.Manifest;
 using OnnxSbi.Contracts.Onnx;
 

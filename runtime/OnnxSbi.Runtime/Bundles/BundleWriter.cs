@@ -3,8 +3,10 @@ using System.Security.Cryptography;
 using System.Text;
 using Google.Protobuf;
 using OnnxSbi.Runtime.IO;
+using OnnxSbi.Contracts.Graphs;
 using OnnxSbi.Contracts.Manifest;
 using OnnxSbi.Contracts.Onnx;
+using OnnxSbi.Runtime.Compilation;
 
 namespace OnnxSbi.Runtime.Bundles;
 
@@ -29,12 +31,17 @@ public static class BundleWriter
     /// version 1 when the caller left it 0. The caller's objects are not changed.
     /// </summary>
     /// <param name="path">The bundle file to create or replace.</param>
-    /// <param name="manifest">The manifest; its <c>graphs</c> list is ignored and rebuilt.</param>
+    /// <param name="manifest">
+    /// The manifest; its <c>graphs</c> list is rebuilt from the graphs, keeping only what an entry of a role given in
+    /// <paramref name="graphsByRole"/> declares about its graph (its <c>residual_blocks</c>), which must match the graph;
+    /// entries of other roles are ignored.
+    /// </param>
     /// <param name="graphsByRole">The ONNX model of each role ("velocity", "consistency", "inverse", "forward").</param>
     /// <param name="modelCard">The text of MODEL_CARD.md.</param>
     /// <exception cref="BundleFormatException">
     /// The bundle would not be readable: unknown schema version, unspecified family, non-positive
-    /// dimensions, roles that do not match the family, or graphs that break the role conventions.
+    /// dimensions, roles that do not match the family, graphs that break the role conventions, or declared residual
+    /// blocks that the graph does not have.
     /// Nothing is written in that case.
     /// </exception>
     /// <exception cref="ArgumentException"><paramref name="modelCard"/> is not valid UTF-16 (an unpaired surrogate), so it has no UTF-8 form.</exception>
@@ -72,9 +79,14 @@ public static class BundleWriter
     {
         var copy = manifest.Clone();
         if (copy.SchemaVersion == 0) copy.SchemaVersion = BundleReader.SchemaVersion;
+        var declared = manifest.Graphs.GroupBy(g => g.Role, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Last().ResidualBlocks, StringComparer.Ordinal);
         copy.Graphs.Clear();
         foreach (string role in graphsByRole.Keys.Order(StringComparer.Ordinal))
-            copy.Graphs.Add(new GraphEntry { Role = role, Path = BundleLayout.GraphEntry(role) });
+        {
+            var entry = new GraphEntry { Role = role, Path = BundleLayout.GraphEntry(role) };
+            if (declared.TryGetValue(role, out var blocks)) entry.ResidualBlocks.Add(blocks.Select(b => b.Clone()));
+            copy.Graphs.Add(entry);
+        }
         BundleValidator.CheckManifest(path, copy);
 
         foreach (var entry in copy.Graphs)
@@ -83,7 +95,10 @@ public static class BundleWriter
                 ?? throw new ArgumentException($"The graph for role '{entry.Role}' is null.", nameof(graphsByRole));
             var signature = GraphSignature.Of(model);
             BundleValidator.CheckRoleConventions(path, copy, entry.Role, entry.Path, signature);
-            if (entry.Role == GraphRoles.Inverse) Sampling.CouplingPlan.From(path, copy, model);
+            if (entry.Role == GraphRoles.Inverse) CouplingPlan.From(path, copy, model);
+            // Declared residual blocks must be in the graph as declared: rewriting a throwaway copy checks every one.
+            if (entry.ResidualBlocks.Count > 0)
+                ResidualBlockRewrite.Apply(new GraphEdit(model.ToByteArray()), entry.ResidualBlocks, combineProjection: true, path, entry.Role);
             entry.Inputs.Add(signature.Inputs.Select(t => t.ToSpec()));
             entry.Outputs.Add(signature.Outputs.Select(t => t.ToSpec()));
         }

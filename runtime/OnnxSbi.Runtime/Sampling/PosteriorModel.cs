@@ -1,8 +1,8 @@
-using Microsoft.ML.OnnxRuntime;
 using OnnxSbi.Contracts.Manifest;
 using OnnxSbi.Runtime.Adapters;
 using OnnxSbi.Runtime.Bundles;
-using OnnxSbi.Runtime.Sampling;
+using OnnxSbi.Runtime.Compilation;
+using OnnxSbi.Runtime.Samplers;
 
 namespace OnnxSbi.Runtime;
 
@@ -28,59 +28,31 @@ public sealed class PosteriorModel : IDisposable
 
     private readonly long maxDraws;
 
-    /// <summary>Rows per evaluation when neither the options nor the bundle say (measured, see Load).</summary>
-    internal const int DefaultChunkSize = 512;
-
-    /// <summary>
-    /// Rows per block on CUDA when the options do not say. A GPU block's cost is mostly kernel launches until
-    /// its Gemms fill the device, so the CPU's 512-row blocks would be launch-bound; one block of up to this many
-    /// rows runs the 3,000-draw request in one pass and keeps a large request's device memory bounded
-    /// (the sweep on an H100: docs/BENCHMARKS.md, "GPU").
-    /// </summary>
-    internal const int CudaDefaultChunkSize = 16_384;
-
-    /// <summary>
-    /// Parallel blocks when neither the options nor the bundle say: one per core. Measured on 2 cores here and on
-    /// a 16-core Xeon (docs/BENCHMARKS.md, "GPU"), where 16 blocks sampled flow matching's
-    /// 3,000 draws 2.1-2.3x and 20 x 1,000 draws 3.9-8.6x faster than 2.
-    /// </summary>
-    internal static int DefaultCores => Math.Max(1, Environment.ProcessorCount);
-
-    /// <summary>
-    /// The graph a session runs for <paramref name="precision"/>: the residual blocks rewritten into fewer
-    /// kernels (float: with the projection combined; int8: separate, then quantized). Parsed and written once;
-    /// <paramref name="graph"/> itself when nothing changes.
-    /// </summary>
-    internal static byte[] Prepare(byte[] graph, NetworkPrecision precision)
+    private PosteriorModel(BundleContents bundle, Adapter adapter, NetworkSampler sampler, CompiledPlan plan, long maxDraws)
     {
-        var edit = new GraphEdit(graph);
-        bool int8 = precision == NetworkPrecision.Int8;
-        int changed = ResidualBlockRewrite.Apply(edit, combineProjection: !int8);
-        if (int8) changed += Int8Quantizer.Quantize(edit, Int8Quantizer.WeightRange);
-        return changed == 0 ? graph : edit.ToBytes();
-    }
-
-    private PosteriorModel(string path, BundleManifest manifest, Adapter adapter, NetworkSampler sampler, ExecutionProvider provider, long maxDraws, int threads, bool spinning, NetworkPrecision precision)
-    {
-        Precision = precision;
-        IntraOpThreads = threads;
-        AllowSpinning = spinning;
         this.maxDraws = maxDraws;
-        SourcePath = path;
-        Manifest = manifest;
+        SourcePath = bundle.SourcePath;
+        Manifest = bundle.Manifest;
+        Description = bundle.Description;
+        Plan = plan;
         this.adapter = adapter;
         this.sampler = sampler;
-        Provider = provider;
     }
 
-    /// <summary>The bundle file the model came from.</summary>
+    /// <summary>The bundle file the model came from (or the name given when it was loaded from a stream or memory).</summary>
     public string SourcePath { get; }
 
-    /// <summary>The bundle's manifest: variables, network family, sampler defaults, training record, metrics.</summary>
-    public BundleManifest Manifest { get; }
+    /// <summary>The bundle's manifest as read (the protobuf object), for the project's own tools.</summary>
+    internal BundleManifest Manifest { get; }
+
+    /// <summary>What the bundle says about the model: variables, network family, sampler defaults, training record, metrics, description.</summary>
+    public ModelDescription Description { get; }
+
+    /// <summary>What loading compiled the bundle into: the graph passes applied, the block layout, provider, precision and execution strategy.</summary>
+    public CompiledPlan Plan { get; }
 
     /// <summary>The execution provider actually in use (CPU when CUDA was asked for but unavailable and fallback is on).</summary>
-    public ExecutionProvider Provider { get; }
+    public ExecutionProvider Provider => Plan.Provider;
 
     /// <summary>Rows per network evaluation.</summary>
     public int ChunkSize => sampler.ChunkSize;
@@ -89,13 +61,13 @@ public sealed class PosteriorModel : IDisposable
     internal int ParallelBlocks => sampler.ParallelBlocks;
 
     /// <summary>The arithmetic of the hidden layers.</summary>
-    public NetworkPrecision Precision { get; }
+    public NetworkPrecision Precision => Plan.Precision;
 
     /// <summary>The intra-op thread count the sessions were created with (0: ONNX Runtime's default).</summary>
-    internal int IntraOpThreads { get; }
+    internal int IntraOpThreads => Plan.IntraOpThreads;
 
     /// <summary>Whether the sessions' worker threads spin.</summary>
-    internal bool AllowSpinning { get; }
+    internal bool AllowSpinning => Plan.AllowSpinning;
 
     /// <summary>The graph role evaluated while sampling.</summary>
     internal string SamplingRole => sampler.SamplingRole;
@@ -112,126 +84,76 @@ public sealed class PosteriorModel : IDisposable
     /// <summary>Whether <see cref="LogProb"/> is available (coupling flows).</summary>
     public bool HasDensity => sampler is CouplingPosteriorSampler;
 
-    /// <summary>Loads a bundle, validating it completely before any session is created.</summary>
+    /// <summary>Loads the bundle at <paramref name="path"/>: reads and validates it completely, then compiles it (see <see cref="Load(BundleContents, RuntimeOptions?)"/>).</summary>
+    /// <param name="path">The <c>.onnxsbi</c> file.</param>
+    /// <param name="options">How the model runs; defaults when null.</param>
+    /// <param name="limits">Bounds on the bundle's size; <see cref="BundleReadLimits.Default"/> when null.</param>
     /// <exception cref="BundleFormatException">The file is missing, corrupt or inconsistent.</exception>
-    public static PosteriorModel Load(string path, RuntimeOptions? options = null)
+    public static PosteriorModel Load(string path, RuntimeOptions? options = null, BundleReadLimits? limits = null)
     {
-        options ??= new RuntimeOptions();
-        options.Validate();
-        var contents = BundleReader.Read(path);
-        var manifest = contents.Manifest;
+        CheckOptions(ref options);
+        return Load(BundleReader.Read(path, limits), options);
+    }
+
+    /// <summary>Loads a bundle from <paramref name="stream"/> (left open), read and validated completely before any session is created.</summary>
+    /// <param name="stream">The bundle's bytes, from the current position.</param>
+    /// <param name="options">How the model runs; defaults when null.</param>
+    /// <param name="limits">Bounds on the bundle's size; <see cref="BundleReadLimits.Default"/> when null.</param>
+    /// <param name="sourceName">What errors and <see cref="SourcePath"/> call the bundle.</param>
+    /// <exception cref="BundleFormatException">The bytes are not a bundle, or an inconsistent one.</exception>
+    public static PosteriorModel Load(Stream stream, RuntimeOptions? options = null, BundleReadLimits? limits = null, string? sourceName = null)
+    {
+        CheckOptions(ref options);
+        return Load(BundleReader.Read(stream, sourceName, limits), options);
+    }
+
+    /// <summary>Loads a bundle held in memory (the bytes of a <c>.onnxsbi</c> file), read and validated completely before any session is created.</summary>
+    /// <param name="bundle">The bundle's bytes.</param>
+    /// <param name="options">How the model runs; defaults when null.</param>
+    /// <param name="limits">Bounds on the bundle's size; <see cref="BundleReadLimits.Default"/> when null.</param>
+    /// <param name="sourceName">What errors and <see cref="SourcePath"/> call the bundle.</param>
+    /// <exception cref="BundleFormatException">The bytes are not a bundle, or an inconsistent one.</exception>
+    public static PosteriorModel Load(ReadOnlyMemory<byte> bundle, RuntimeOptions? options = null, BundleReadLimits? limits = null, string? sourceName = null)
+    {
+        CheckOptions(ref options);
+        return Load(BundleReader.Read(bundle, sourceName, limits), options);
+    }
+
+    /// <inheritdoc cref="Load(ReadOnlyMemory{byte}, RuntimeOptions?, BundleReadLimits?, string?)"/>
+    public static PosteriorModel Load(byte[] bundle, RuntimeOptions? options = null, BundleReadLimits? limits = null, string? sourceName = null)
+    {
+        ArgumentNullException.ThrowIfNull(bundle);
+        return Load(new ReadOnlyMemory<byte>(bundle), options, limits, sourceName);
+    }
+
+    /// <summary>
+    /// Compiles a bundle already read (<see cref="BundleReader"/>) into a model: the adapter from the manifest, then the
+    /// family's graphs through the compiler's passes (<see cref="Plan"/> records which applied) into ONNX Runtime sessions.
+    /// </summary>
+    /// <param name="bundle">The bundle, read and validated.</param>
+    /// <param name="options">How the model runs; defaults when null.</param>
+    /// <exception cref="BundleFormatException">The manifest's adapter is invalid, the family unknown, or a declared graph pattern does not match.</exception>
+    public static PosteriorModel Load(BundleContents bundle, RuntimeOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(bundle);
+        CheckOptions(ref options);
         Adapter adapter;
         try
         {
-            adapter = Adapter.FromSpec(manifest.Adapter ?? new AdapterSpec());
+            adapter = Adapter.FromSpec(bundle.Manifest.Adapter ?? new AdapterSpec());
         }
         catch (OnnxSbiException e)
         {
-            throw new BundleFormatException(path, $"the manifest's adapter is invalid: {e.Message}", e);
+            throw new BundleFormatException(bundle.SourcePath, $"the manifest's adapter is invalid: {e.Message}", e);
         }
-        var hints = manifest.RuntimeHints;
-        // Defaults measured on the 2-core machine (docs/BENCHMARKS.md, `onnxsbi bench`), every family alike:
-        // 512-row blocks, one single-threaded block per core, no spinning. Intra-op threads split a graph's
-        // elementwise kernels badly (a residual block's eight passes over [rows, 256] took as long on two threads as
-        // on one); two blocks side by side keep both cores busy in every kernel. Against one 1,024-row block on two
-        // threads this was 1.1-1.3x faster for flow matching and the consistency model (fp32 and int8) and 1.7-1.8x
-        // for the coupling flows (against one 4,096-row block). Spinning workers fight other processes for the cores.
-        int chunk = options.ChunkSize > 0 ? options.ChunkSize : hints?.ChunkSize > 0 ? hints.ChunkSize : DefaultChunkSize;
-        int? chosenThreads = options.IntraOpThreads > 0 ? options.IntraOpThreads : hints?.IntraOpThreads > 0 ? hints.IntraOpThreads : null;
-        int threads = chosenThreads ?? 1;
-        // Threads chosen by the caller or the bundle without a block count keep blocks sequential: the
-        // two settings share the same cores.
-        int blocks = options.ParallelBlocks > 0 ? options.ParallelBlocks : hints?.ParallelBlocks > 0 ? hints.ParallelBlocks : chosenThreads is null ? DefaultCores : 1;
-        bool spinning = options.AllowSpinning ?? (hints is not null && hints.ChunkSize > 0 && hints.AllowSpinning);
-        var provider = options.Provider;
-        // The bundle's hints are CPU measurements: on CUDA only the caller's options override the defaults.
-        // Decided after the first session, when the provider in use is known (a CUDA request may fall back).
-        Blocking Blocks() => provider == ExecutionProvider.Cuda
-            ? new Blocking(options.ChunkSize > 0 ? options.ChunkSize : CudaDefaultChunkSize, options.ParallelBlocks > 0 ? options.ParallelBlocks : 1)
-            : new Blocking(chunk, blocks);
-        var created = new List<IDisposable>();
-        try
-        {
-            // BundleReader has already parsed and checked every graph, so the rewrites cannot meet a bad one.
-            // A role's rewritten graph is kept: the solver loop graph is built from the same one.
-            var rewritten = new Dictionary<string, byte[]>(StringComparer.Ordinal);
-            byte[] Graph(string role, byte[]? model = null)
-            {
-                if (model is not null) return Prepare(model, options.Precision);
-                lock (rewritten)
-                {
-                    if (!rewritten.TryGetValue(role, out var graph)) rewritten[role] = graph = Prepare(contents.Graphs[role], options.Precision);
-                    return graph;
-                }
-            }
-            OnnxFunction Function(string role, (string, int)[] inputs, (string, int)[] outputs, byte[]? model = null)
-            {
-                var (session, actual) = Sessions.Create(path, Graph(role, model), provider, options.DeviceId, options.FallbackToCpu, threads, spinning);
-                provider = actual;
-                var f = new OnnxFunction(session, inputs, outputs) { CopiesInputsAtBind = actual != ExecutionProvider.Cpu };
-                created.Add(f);
-                return f;
-            }
-            int d = manifest.InferenceDim, c = manifest.ConditionDim;
-            // Decided after the first session: a CUDA request that fell back to the CPU steps from the host.
-            bool UseLoop() => options.SolverLoop == SolverLoopMode.Graph || (options.SolverLoop == SolverLoopMode.Auto && provider == ExecutionProvider.Cuda);
-            OnnxFunction? Loop(Func<byte[]> model, bool consistency, int evaluationsPerStep)
-            {
-                try
-                {
-                    var (session, _) = Sessions.Create(path, model(), provider, options.DeviceId, fallbackToCpu: false, threads, spinning);
-                    var (inputs, outputs) = SolverLoopGraph.Ports(d, c, consistency);
-                    return new OnnxFunction(session, inputs, outputs, evaluationsPerStep) { CopiesInputsAtBind = provider != ExecutionProvider.Cpu };
-                }
-                catch (Exception e) when (options.SolverLoop == SolverLoopMode.Auto && e is OnnxSbiException or OnnxRuntimeException)
-                {
-                    // Auto on a provider that cannot run the loop graph: the host loop does the same work.
-                    return null;
-                }
-            }
-            NetworkSampler FlowMatching()
-            {
-                var velocity = Function(GraphRoles.Velocity, [("theta_t", d), ("t", 1), ("conditions", c)], [("velocity", d)]);
-                Func<IntegratorKind, OnnxFunction?>? loops = UseLoop()
-                    ? kind => Loop(() => SolverLoopGraph.FixedStep(Graph(GraphRoles.Velocity), ButcherTableau.For(kind), d), consistency: false, ButcherTableau.For(kind).Stages)
-                    : null;
-                return new FlowMatchingPosteriorSampler(velocity, FlowMatchingDefaults.From(manifest.FlowMatching), d, c, Blocks(), loops, options.SolverLoop == SolverLoopMode.Graph);
-            }
-            NetworkSampler Consistency()
-            {
-                var f = Function(GraphRoles.Consistency, [("theta_t", d), ("t", 1), ("conditions", c)], [("theta", d)]);
-                var spec = manifest.Consistency ?? throw new BundleFormatException(path, "a consistency bundle's manifest has no 'consistency' sampler parameters.");
-                OnnxFunction? loop = UseLoop() ? Loop(() => SolverLoopGraph.Consistency(Graph(GraphRoles.Consistency), d), consistency: true, 1) : null;
-                if (loop is not null) created.Add(loop);
-                return new ConsistencyPosteriorSampler(f, spec, d, c, Blocks(), loop);
-            }
-            NetworkSampler Coupling()
-            {
-                var forward = Function(GraphRoles.Forward, [("theta", d), ("conditions", c)], [("z", d), ("log_det", 0)]);
-                // The whole inverse graph gets a session only when sampling runs it.
-                if (options.CouplingInverse == CouplingInverseMode.Native && contents.CouplingPlan is { } plan)
-                {
-                    // The forward session decided the provider: the subnets' thin layers go to the host on the CPU only.
-                    var native = NativeCouplingInverse.Open(plan, s => Function(GraphRoles.Inverse, [(s.Input, s.InputWidth)], [(s.Output, s.OutputWidth)], s.Model), d, c,
-                        hostLayers: provider == ExecutionProvider.Cpu);
-                    return new CouplingPosteriorSampler(null, forward, native, d, c, Blocks());
-                }
-                return new CouplingPosteriorSampler(Function(GraphRoles.Inverse, [("z", d), ("conditions", c)], [("theta", d)]), forward, null, d, c, Blocks());
-            }
-            NetworkSampler sampler = manifest.Family switch
-            {
-                NetworkFamily.FlowMatching => FlowMatching(),
-                NetworkFamily.ConsistencyModel => Consistency(),
-                NetworkFamily.CouplingFlow => Coupling(),
-                _ => throw new BundleFormatException(path, $"unsupported network family {manifest.Family}."),
-            };
-            return new PosteriorModel(path, manifest, adapter, sampler, provider, options.MaxDrawsPerCall, threads, spinning, options.Precision);
-        }
-        catch
-        {
-            foreach (var f in created) f.Dispose();
-            throw;
-        }
+        var (sampler, plan) = GraphCompiler.Compile(bundle, options);
+        return new PosteriorModel(bundle, adapter, sampler, plan, options.MaxDrawsPerCall);
+    }
+
+    private static void CheckOptions([System.Diagnostics.CodeAnalysis.NotNull] ref RuntimeOptions? options)
+    {
+        options ??= new RuntimeOptions();
+        options.Validate();
     }
 
     /// <summary>
@@ -377,69 +299,5 @@ public sealed class PosteriorModel : IDisposable
                 if (!double.IsFinite(values[i]))
                     throw new NonFiniteValueException(spec.Name, w == 0 ? 0 : i / w, values[i]);
         }
-    }
-}
-
-/// <summary>Creates ONNX Runtime sessions with the requested provider and threading.</summary>
-internal static class Sessions
-{
-    private static readonly Lazy<string?> CudaMissing = new(() =>
-    {
-        try
-        {
-            using var options = new SessionOptions();
-            options.AppendExecutionProvider_CUDA(0);
-            return null;
-        }
-        catch (Exception e) when (e is OnnxRuntimeException or DllNotFoundException or EntryPointNotFoundException)
-        {
-            return e.Message.Split('\n')[0];
-        }
-    });
-
-    /// <summary>Why ONNX Runtime cannot use the CUDA provider here (no GPU, driver or CUDA libraries), or null when it can.</summary>
-    public static string? CudaUnavailableReason => CudaMissing.Value;
-
-    public static (InferenceSession Session, ExecutionProvider Provider) Create(
-        string path, byte[] model, ExecutionProvider provider, int deviceId, bool fallbackToCpu, int intraOpThreads, bool allowSpinning)
-    {
-        if (provider == ExecutionProvider.Cuda)
-        {
-            try
-            {
-                using var cuda = Options(intraOpThreads, allowSpinning);
-                cuda.AppendExecutionProvider_CUDA(deviceId);
-                return (new InferenceSession(model, cuda), ExecutionProvider.Cuda);
-            }
-            catch (Exception e) when (e is OnnxRuntimeException or DllNotFoundException or EntryPointNotFoundException)
-            {
-                if (!fallbackToCpu)
-                    throw new OnnxSbiException($"Bundle '{path}': the CUDA execution provider is not available ({e.Message}). Use the CPU provider, or install a GPU build of ONNX Runtime with CUDA.", e);
-            }
-        }
-        try
-        {
-            using var cpu = Options(intraOpThreads, allowSpinning);
-            return (new InferenceSession(model, cpu), ExecutionProvider.Cpu);
-        }
-        catch (OnnxRuntimeException e)
-        {
-            throw new BundleFormatException(path, $"ONNX Runtime cannot load a graph: {e.Message}", e);
-        }
-    }
-
-    private static SessionOptions Options(int intraOpThreads, bool allowSpinning)
-    {
-        var o = new SessionOptions
-        {
-            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
-            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
-            // Errors only: on CUDA every session otherwise prints warnings that ONNX Runtime placed shape
-            // computations on the CPU (its own choice, nothing the caller can act on).
-            LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
-        };
-        if (intraOpThreads > 0) o.IntraOpNumThreads = intraOpThreads;
-        o.AddSessionConfigEntry("session.intra_op.allow_spinning", allowSpinning ? "1" : "0");
-        return o;
     }
 }

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using OnnxSbi.Diagnostics;
-using OnnxSbi.Runtime.Sampling;
+using OnnxSbi.Runtime.Noise;
 using Xunit.Abstractions;
 
 namespace OnnxSbi.Runtime.Tests.Diagnostics;

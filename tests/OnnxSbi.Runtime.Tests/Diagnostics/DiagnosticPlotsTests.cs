@@ -1,3 +1,4 @@
+using OnnxSbi.Runtime.Bundles;
 using OnnxSbi.Contracts.Manifest;
 using OnnxSbi.Diagnostics;
 using OnnxSbi.Diagnostics.Plots;
@@ -54,13 +55,13 @@ public sealed class DiagnosticPlotsTests : IDisposable
     [Fact]
     public void LossHistory_WithLosses_IsDrawn_WithoutLosses_IsSkipped()
     {
-        var training = new TrainingRecord { Loss = { 3.0, 2.0, 1.5 }, ValLoss = { 2.8, 2.1, 1.9 } };
+        var training = new TrainingSummary("offline", 3, 30, 1.0, 640, 1, [3.0, 2.0, 1.5], [2.8, 2.1, 1.9], "{}");
         string path = Path.Combine(dir, "loss.png");
         Assert.True(DiagnosticPlots.LossHistory(training, path));
         var (w, h) = DiagnosticPlots.GridSize(2);
         AssertPng(path, w, h);
         string none = Path.Combine(dir, "none.png");
-        Assert.False(DiagnosticPlots.LossHistory(new TrainingRecord(), none));
+        Assert.False(DiagnosticPlots.LossHistory(new TrainingSummary("offline", 0, 0, 0, 0, 1, [], [], "{}"), none));
         Assert.False(DiagnosticPlots.LossHistory(null, none));
         Assert.False(File.Exists(none));
     }

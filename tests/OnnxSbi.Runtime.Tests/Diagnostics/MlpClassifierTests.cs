@@ -1,5 +1,5 @@
 using OnnxSbi.Diagnostics;
-using OnnxSbi.Runtime.Sampling;
+using OnnxSbi.Runtime.Noise;
 
 namespace OnnxSbi.Runtime.Tests.Diagnostics;
 

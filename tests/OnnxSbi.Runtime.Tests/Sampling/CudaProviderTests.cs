@@ -1,4 +1,6 @@
 using OnnxSbi.Contracts.Manifest;
+using OnnxSbi.Runtime.Compilation;
+using OnnxSbi.Runtime.Execution;
 using static OnnxSbi.Runtime.Tests.Sampling.GaussianBundles;
 
 namespace OnnxSbi.Runtime.Tests.Sampling;
@@ -73,7 +75,7 @@ public sealed class CudaProviderTests : IDisposable
     {
         string path = Write(dir, NetworkFamily.ConsistencyModel, name: "blocks");
         using (var model = PosteriorModel.Load(path, Cuda))
-            Assert.Equal((PosteriorModel.CudaDefaultChunkSize, 1), (model.ChunkSize, model.ParallelBlocks));
+            Assert.Equal((CompilationContext.CudaDefaultChunkSize, 1), (model.ChunkSize, model.ParallelBlocks));
         using var chosen = PosteriorModel.Load(path, Cuda with { ChunkSize = 1_000, ParallelBlocks = 2 });
         Assert.Equal((1_000, 2), (chosen.ChunkSize, chosen.ParallelBlocks));
         // Two 1,000-row blocks at a time on the device give the draws of one at a time: same noise per block,

@@ -1,4 +1,6 @@
 using OnnxSbi.Contracts.Manifest;
+using OnnxSbi.Runtime.Compilation;
+using OnnxSbi.Runtime.Execution;
 using static OnnxSbi.Runtime.Tests.Sampling.GaussianBundles;
 
 namespace OnnxSbi.Runtime.Tests.Sampling;
@@ -234,8 +236,8 @@ public sealed class PosteriorModelTests : IDisposable
         // must get the CPU's blocks, not one 16,384-row block on a single core.
         using var model = PosteriorModel.Load(Write(dir, NetworkFamily.FlowMatching), new RuntimeOptions { Provider = ExecutionProvider.Cuda });
         var expected = model.Provider == ExecutionProvider.Cuda
-            ? (PosteriorModel.CudaDefaultChunkSize, 1)
-            : (PosteriorModel.DefaultChunkSize, Environment.ProcessorCount);
+            ? (CompilationContext.CudaDefaultChunkSize, 1)
+            : (CompilationContext.DefaultChunkSize, Environment.ProcessorCount);
         Assert.Equal(expected, (model.ChunkSize, model.ParallelBlocks));
     }
 
@@ -249,15 +251,17 @@ public sealed class PosteriorModelTests : IDisposable
     }
 
     // Ten 100-row blocks, two at a time: the failure is raised on a worker of the parallel loop.
-    private sealed class FailingSampler() : OnnxSbi.Runtime.Sampling.NetworkSampler(2, 0, new OnnxSbi.Runtime.Sampling.Blocking(100, 2))
+    private sealed class FailingSampler() : OnnxSbi.Runtime.Samplers.NetworkSampler(2, 0, new OnnxSbi.Runtime.Samplers.Blocking(100, 2))
     {
         public override string SamplingRole => "test";
 
         public override long NetworkRowsEvaluated => 0;
 
-        protected override void SampleBlock(float[] conditions, int draws, long first, int rows, Span<float> destination, OnnxSbi.Runtime.Sampling.NormalGenerator noise, SamplingOptions options, CancellationToken ct)
+        public override OnnxSbi.Runtime.Compilation.ExecutionStrategy Strategy => OnnxSbi.Runtime.Compilation.ExecutionStrategy.HostLoop;
+
+        protected override void SampleBlock(in OnnxSbi.Runtime.Samplers.BlockRequest block, Span<float> destination, OnnxSbi.Runtime.Noise.NormalGenerator noise, SamplingOptions options, CancellationToken ct)
         {
-            if (first == 300) throw new InvalidRequestException("block 3 failed");
+            if (block.First == 300) throw new InvalidRequestException("block 3 failed");
         }
 
         public override void Dispose()

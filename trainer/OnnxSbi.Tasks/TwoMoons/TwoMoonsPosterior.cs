@@ -1,5 +1,6 @@
 using OnnxSbi.Runtime;
-using OnnxSbi.Runtime.Sampling;
+using OnnxSbi.Runtime.Noise;
+using OnnxSbi.Runtime.Simulators;
 
 namespace OnnxSbi.Tasks;
 

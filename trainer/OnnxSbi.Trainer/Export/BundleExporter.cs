@@ -76,7 +76,10 @@ public static class BundleExporter
         var info = new OnnxModelInfo(ProducerName, ProducerVersion, description.Description,
             new Dictionary<string, string> { ["onnxsbi.family"] = network.Family.ToString() });
         var graphs = network.ExportGraphs(info);
-        BundleWriter.Write(path, manifest, graphs, ModelCard(manifest, description));
+        // The exporter's declarations per graph (its residual blocks); BundleWriter fills in the rest of each entry.
+        var declared = manifest.Clone();
+        declared.Graphs.Add(graphs.Declarations());
+        BundleWriter.Write(path, declared, graphs, ModelCard(manifest, description));
         return manifest;
     }
 

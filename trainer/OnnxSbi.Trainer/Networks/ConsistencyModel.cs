@@ -1,6 +1,8 @@
+using OnnxSbi.Contracts.Graphs;
 using OnnxSbi.Contracts.Manifest;
 using OnnxSbi.Contracts.Onnx;
 using OnnxSbi.Runtime;
+using OnnxSbi.Trainer.Export;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -194,24 +196,27 @@ public sealed class ConsistencyModel : PosteriorNetwork
 
     /// <inheritdoc />
     /// <remarks>One graph, role "consistency": theta_t [N, D], t [N, 1], conditions [N, C] → theta [N, D].</remarks>
-    public override IReadOnlyDictionary<string, ModelProto> ExportGraphs(OnnxModelInfo info)
+    public override ExportedGraphs ExportGraphs(OnnxModelInfo info)
     {
         var g = new GraphBuilder("consistency_function");
-        string thetaT = g.Input("theta_t", null, InferenceDim);
-        string t = g.Input("t", null, 1);
-        string c = g.Input("conditions", null, ConditionDim);
+        string thetaT = g.Input(TensorNames.ThetaT, null, InferenceDim);
+        string t = g.Input(TensorNames.Time, null, 1);
+        string c = g.Input(TensorNames.Conditions, null, ConditionDim);
         string scaled = g.Node("Div", [t, g.Scalar("max_time", maxTime)]);
         string input = g.Node("Concat", [thetaT, scaled, c], attributes: ("axis", 1L));
-        string hidden = mlp.Emit(g, input, "subnet");
+        var blocks = new List<ResidualBlock>();
+        string hidden = mlp.Emit(g, input, "subnet", blocks);
         string f = output.Emit(g, hidden, "output");
         // The same operations in the same order as Consistency(), so both round alike.
         string s2 = g.Scalar("sigma2", sigma2);
         string d = g.Node("Sub", [t, g.Scalar("eps", eps)]);
         string cSkip = g.Node("Div", [s2, g.Node("Add", [g.Node("Mul", [d, d]), s2])]);
         string cOut = g.Node("Div", [g.Node("Mul", [g.Scalar("sigma", sigma), d]), g.Node("Sqrt", [g.Node("Add", [s2, g.Node("Mul", [t, t])])])]);
-        g.Node("Add", [g.Node("Mul", [cSkip, thetaT]), g.Node("Mul", [cOut, f])], "theta");
-        g.Output("theta", null, InferenceDim);
-        return new Dictionary<string, ModelProto> { ["consistency"] = g.Build(info) };
+        g.Node("Add", [g.Node("Mul", [cSkip, thetaT]), g.Node("Mul", [cOut, f])], TensorNames.Theta);
+        g.Output(TensorNames.Theta, null, InferenceDim);
+        return new ExportedGraphs(
+            new Dictionary<string, ModelProto> { [GraphRoles.Consistency] = g.Build(info) },
+            new Dictionary<string, IReadOnlyList<ResidualBlock>> { [GraphRoles.Consistency] = blocks });
     }
 
     /// <inheritdoc />

@@ -1,5 +1,7 @@
+using OnnxSbi.Contracts.Graphs;
 using OnnxSbi.Contracts.Manifest;
 using OnnxSbi.Contracts.Onnx;
+using OnnxSbi.Trainer.Export;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -73,18 +75,21 @@ public sealed class FlowMatching : PosteriorNetwork
     }
 
     /// <inheritdoc />
-    public override IReadOnlyDictionary<string, ModelProto> ExportGraphs(OnnxModelInfo info)
+    public override ExportedGraphs ExportGraphs(OnnxModelInfo info)
     {
         var g = new GraphBuilder("velocity_field");
-        string thetaT = g.Input("theta_t", null, InferenceDim);
-        string t = g.Input("t", null, 1);
-        string c = g.Input("conditions", null, ConditionDim);
+        string thetaT = g.Input(TensorNames.ThetaT, null, InferenceDim);
+        string t = g.Input(TensorNames.Time, null, 1);
+        string c = g.Input(TensorNames.Conditions, null, ConditionDim);
         string input = g.Node("Concat", [thetaT, t, c], attributes: ("axis", 1L));
-        string hidden = mlp.Emit(g, input, "subnet");
+        var blocks = new List<ResidualBlock>();
+        string hidden = mlp.Emit(g, input, "subnet", blocks);
         string v = output.Emit(g, hidden, "output");
-        g.Node("Identity", [v], "velocity");
-        g.Output("velocity", null, InferenceDim);
-        return new Dictionary<string, ModelProto> { ["velocity"] = g.Build(info) };
+        g.Node("Identity", [v], TensorNames.Velocity);
+        g.Output(TensorNames.Velocity, null, InferenceDim);
+        return new ExportedGraphs(
+            new Dictionary<string, ModelProto> { [GraphRoles.Velocity] = g.Build(info) },
+            new Dictionary<string, IReadOnlyList<ResidualBlock>> { [GraphRoles.Velocity] = blocks });
     }
 
     /// <inheritdoc />

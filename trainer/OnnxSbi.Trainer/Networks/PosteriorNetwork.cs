@@ -1,5 +1,6 @@
 using OnnxSbi.Contracts.Manifest;
 using OnnxSbi.Contracts.Onnx;
+using OnnxSbi.Trainer.Export;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -38,8 +39,8 @@ public abstract class PosteriorNetwork : nn.Module
     /// </summary>
     public abstract Tensor ComputeLoss(Tensor theta, Tensor conditions, long step, Generator generator);
 
-    /// <summary>Writes the network's ONNX graphs, keyed by role (see docs/DESIGN.md).</summary>
-    public abstract IReadOnlyDictionary<string, ModelProto> ExportGraphs(OnnxModelInfo info);
+    /// <summary>Writes the network's ONNX graphs, keyed by role (see docs/DESIGN.md), with their declarations for the manifest.</summary>
+    public abstract ExportedGraphs ExportGraphs(OnnxModelInfo info);
 
     /// <summary>Records the sampler's parameters and defaults in the manifest.</summary>
     public abstract void DescribeSampler(BundleManifest manifest);

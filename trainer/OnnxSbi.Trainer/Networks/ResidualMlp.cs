@@ -1,3 +1,4 @@
+using OnnxSbi.Contracts.Manifest;
 using OnnxSbi.Contracts.Onnx;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -79,8 +80,13 @@ internal sealed class ResidualMlp : nn.Module<Tensor, Tensor>
         return h;
     }
 
-    /// <summary>Writes the blocks (inference mode: dropout is the identity) and returns the output's name.</summary>
-    public string Emit(GraphBuilder g, string x, string prefix)
+    /// <summary>
+    /// Writes the blocks (inference mode: dropout is the identity) and returns the output's name. With the mish
+    /// activation each block is declared in <paramref name="declared"/> by its node names in the order the
+    /// manifest's <see cref="ResidualBlock"/> documents, so that a runtime rewrites exactly these blocks and
+    /// refuses a bundle whose graph no longer has the declared shape.
+    /// </summary>
+    public string Emit(GraphBuilder g, string x, string prefix, ICollection<ResidualBlock>? declared = null)
     {
         string h = x;
         for (int i = 0; i < widths.Length; i++)
@@ -90,7 +96,28 @@ internal sealed class ResidualMlp : nn.Module<Tensor, Tensor>
                 [g.Fresh($"{prefix}_dense{i}"), g.Fresh($"{prefix}_proj{i}")], ("axis", 1L));
             string activated = Activations.Emit(g, parts[0], Options.Activation);
             h = g.Node("Add", [parts[1], activated]);
+            if (declared is not null && Options.Activation == Activation.Mish) declared.Add(DeclareMishBlock(g, both, parts[0], h));
         }
         return h;
+    }
+
+    /// <summary>
+    /// The ten nodes of one block, from the values Emit wrote: the Gemm producing <paramref name="both"/>, the Split,
+    /// the mish chain of Activations.Emit on <paramref name="dense"/> (Neg, Sigmoid, Mul, Sub, Add, Div, Mul) and the
+    /// residual Add producing <paramref name="output"/>.
+    /// </summary>
+    private static ResidualBlock DeclareMishBlock(GraphBuilder g, string both, string dense, string output)
+    {
+        var residual = g.ProducerOf(output);
+        var mul = g.ProducerOf(residual.Input[1]);
+        var div = g.ProducerOf(mul.Input[1]);
+        var sub = g.ProducerOf(div.Input[0]);
+        var add = g.ProducerOf(div.Input[1]);
+        var square = g.ProducerOf(sub.Input[1]);
+        var sigmoid = g.ProducerOf(square.Input[0]);
+        var neg = g.ProducerOf(sigmoid.Input[0]);
+        var block = new ResidualBlock();
+        block.Nodes.Add([g.ProducerOf(both).Name, g.ProducerOf(dense).Name, neg.Name, sigmoid.Name, square.Name, sub.Name, add.Name, div.Name, mul.Name, residual.Name]);
+        return block;
     }
 }

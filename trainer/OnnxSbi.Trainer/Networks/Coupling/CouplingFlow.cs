@@ -1,6 +1,8 @@
+using OnnxSbi.Contracts.Graphs;
 using OnnxSbi.Contracts.Manifest;
 using OnnxSbi.Contracts.Onnx;
 using OnnxSbi.Runtime;
+using OnnxSbi.Trainer.Export;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -107,13 +109,13 @@ public sealed class CouplingFlow : PosteriorNetwork
 
     /// <inheritdoc />
     /// <remarks>Roles "inverse" (z, conditions → theta) and "forward" (theta, conditions → z, log_det).</remarks>
-    public override IReadOnlyDictionary<string, ModelProto> ExportGraphs(OnnxModelInfo info)
+    public override ExportedGraphs ExportGraphs(OnnxModelInfo info)
     {
         var (inverse, _) = EmitInverseGraph();
 
         var forward = new GraphBuilder("coupling_flow_forward");
-        string x = forward.Input("theta", null, InferenceDim);
-        string c = forward.Input("conditions", null, ConditionDim);
+        string x = forward.Input(TensorNames.Theta, null, InferenceDim);
+        string c = forward.Input(TensorNames.Conditions, null, ConditionDim);
         string? logDet = null;
         foreach (var layer in layers)
         {
@@ -121,11 +123,11 @@ public sealed class CouplingFlow : PosteriorNetwork
             logDet = FlowGraph.AddLogDets(forward, logDet, layerLogDet);
             x = z;
         }
-        forward.Node("Identity", [x], "z");
-        forward.Node("Identity", [logDet!], "log_det");
-        forward.Output("z", null, InferenceDim);
-        forward.Output("log_det", [null]);
-        return new Dictionary<string, ModelProto> { ["inverse"] = inverse.Build(info), ["forward"] = forward.Build(info) };
+        forward.Node("Identity", [x], TensorNames.Z);
+        forward.Node("Identity", [logDet!], TensorNames.LogDet);
+        forward.Output(TensorNames.Z, null, InferenceDim);
+        forward.Output(TensorNames.LogDet, [null]);
+        return new ExportedGraphs(new Dictionary<string, ModelProto> { [GraphRoles.Inverse] = inverse.Build(info), [GraphRoles.Forward] = forward.Build(info) });
     }
 
     /// <inheritdoc />
@@ -144,11 +146,11 @@ public sealed class CouplingFlow : PosteriorNetwork
     {
         var inverse = new GraphBuilder("coupling_flow_inverse");
         var plan = new List<InverseStep>();
-        string x = inverse.Input("z", null, InferenceDim);
-        string c = inverse.Input("conditions", null, ConditionDim);
+        string x = inverse.Input(TensorNames.Z, null, InferenceDim);
+        string c = inverse.Input(TensorNames.Conditions, null, ConditionDim);
         for (int i = layers.Count - 1; i >= 0; i--) x = layers[i].EmitInverse(inverse, x, c, layers[i].GetName(), plan);
-        inverse.Node("Identity", [x], "theta");
-        inverse.Output("theta", null, InferenceDim);
+        inverse.Node("Identity", [x], TensorNames.Theta);
+        inverse.Output(TensorNames.Theta, null, InferenceDim);
         return (inverse, plan);
     }
 
