@@ -54,9 +54,11 @@ public sealed class Int8QuantizerTests
         return Math.Sqrt(se / ss);
     }
 
+    /// <summary>The weight ranges this CPU's u8×s8 kernel accumulates without overflow: the one the runtime uses here, and 63 everywhere.</summary>
+    public static TheoryData<int> RangesThisCpuAccumulatesExactly() => new(new[] { Int8Quantizer.WeightRange, 63 }.Distinct());
+
     [Theory]
-    [InlineData(127)]
-    [InlineData(63)]
+    [MemberData(nameof(RangesThisCpuAccumulatesExactly))]
     public void Quantize_WideGemms_RunsAsInt8CloseToFloat(int range)
     {
         byte[] model = Mlp(1);
@@ -67,6 +69,19 @@ public sealed class Int8QuantizerTests
         // a relative RMS error of about 0.4% (R = 127) or 0.7% (R = 63); two quantized layers stay under 2%.
         // Above 1e-4 shows the products really ran in int8 (float32 rounding alone is about 1e-7).
         Assert.InRange(error, 1e-4, 0.02);
+    }
+
+    /// <summary>
+    /// Where the runtime reduces the range, it must have to: full-range weights overflow the kernel's 16-bit pair
+    /// sums (255·127·2 = 64770 > 32767) and the result leaves int8's 2% bound of the test above. A detector that
+    /// wrongly reported saturation on a VNNI CPU fails here, one that wrongly reported exact sums fails above.
+    /// </summary>
+    [SaturatingKernelFact]
+    public void Quantize_FullRangeOnSaturatingKernel_LeavesInt8sErrorBound()
+    {
+        byte[] model = Mlp(1);
+        double error = RelativeRmsError(Run(model), Run(Int8Quantizer.Quantize(model, 127).Model));
+        Assert.True(error > 0.02, $"full-range int8 on a kernel reported as saturating: relative RMS error {error:E2}, within the 2% bound");
     }
 
     [Fact]
@@ -87,7 +102,7 @@ public sealed class Int8QuantizerTests
     {
         // alpha = 2 is not a plain product: DynamicQuantizeMatMul has no alpha, so that Gemm must stay.
         byte[] model = Mlp(3, alpha: 2f);
-        var (quantized, replaced) = Int8Quantizer.Quantize(model, 127);
+        var (quantized, replaced) = Int8Quantizer.Quantize(model, Int8Quantizer.WeightRange);
         Assert.Equal(1, replaced);
         Assert.InRange(RelativeRmsError(Run(model), Run(quantized)), 1e-5, 0.02);
     }
@@ -103,5 +118,15 @@ public sealed class Int8QuantizerTests
         var (quantized, replaced) = Int8Quantizer.Quantize(model, 127);
         Assert.Equal(0, replaced);
         Assert.Same(model, quantized);
+    }
+
+    /// <summary>Skips the fact, naming the accumulation, unless ONNX Runtime's u8×s8 kernel on this CPU sums pairs in 16 bits.</summary>
+    private sealed class SaturatingKernelFactAttribute : FactAttribute
+    {
+        public SaturatingKernelFactAttribute()
+        {
+            if (Int8Quantizer.Accumulation != U8S8Accumulation.SaturatingPairs)
+                Skip = $"ONNX Runtime's u8×s8 kernel on this CPU accumulates as {Int8Quantizer.Accumulation}, not in saturating 16-bit pairs.";
+        }
     }
 }

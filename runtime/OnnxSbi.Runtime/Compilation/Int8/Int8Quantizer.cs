@@ -16,18 +16,21 @@ namespace OnnxSbi.Runtime.Compilation;
 /// Only layers with at least <see cref="MinDimension"/> inputs and outputs are rewritten: they carry nearly
 /// all the FLOPs (a (256,)×6 MLP: 5 of its 7 Gemms, 99% of the multiply-adds), while the first layer reads the
 /// raw parameters, time and conditions (one 8-bit scale over all of them would be too coarse for a thin
-/// posterior) and the last layer writes the output. R is 127 where the CPU has VNNI dot products (or is
-/// ARM64); elsewhere on x86 it is 63, because the AVX2 u8×s8 kernel sums pairs of products in saturating
-/// 16-bit lanes (255·127·2 overflows them; 255·63·2 does not), as ONNX Runtime's own quantization tool's
-/// reduce_range does.
+/// posterior) and the last layer writes the output. R is 127 where ONNX Runtime's u8×s8 kernel accumulates
+/// products exactly (<see cref="U8S8Accumulation.Exact"/>) and 63 elsewhere: the AVX2 and AVX-512 kernels
+/// without VNNI sum pairs of products in saturating 16-bit lanes (VPMADDUBSW), which 255·127·2 = 64770
+/// overflows and 255·63·2 = 32130 does not, as ONNX Runtime's own quantization tool's reduce_range does.
 /// </remarks>
 internal static class Int8Quantizer
 {
     /// <summary>Smallest input and output width of a Gemm that is quantized.</summary>
     public const int MinDimension = 32;
 
-    /// <summary>The weight range R used on this machine (127 or 63, see remarks).</summary>
-    public static int WeightRange { get; } = HasVnni() ? 127 : 63;
+    /// <summary>How ONNX Runtime's u8×s8 matrix kernel accumulates on this CPU.</summary>
+    public static U8S8Accumulation Accumulation { get; } = DetectAccumulation();
+
+    /// <summary>The weight range R used on this CPU: 127 where <see cref="Accumulation"/> is exact, 63 elsewhere.</summary>
+    public static int WeightRange { get; } = Accumulation == U8S8Accumulation.Exact ? 127 : 63;
 
     /// <summary>Returns the rewritten model (the input itself when nothing is replaced) and the number of Gemms replaced.</summary>
     /// <exception cref="InvalidProtocolBufferException">The bytes are not an ONNX model.</exception>
@@ -79,24 +82,38 @@ internal static class Int8Quantizer
         return replaced;
     }
 
-    private static bool HasVnni()
+    /// <summary>
+    /// ONNX Runtime's choice of u8×s8 kernel (MLAS, platform.cpp), read from the same CPUID bits it reads rather
+    /// than from /proc/cpuinfo, so that the answer holds on every OS and under an emulator. MLAS takes AVX2 (pairs),
+    /// then AVX-VNNI (exact); where the CPU has AVX-512 F/BW/DQ/VL and the OS saves its state, the AVX-512 kernel
+    /// replaces either (pairs), and AVX-512 VNNI replaces that (exact). .NET's Avx512F.IsSupported stands for the
+    /// OS state; it can also be off by configuration, so full range is claimed only when both of MLAS's possible
+    /// kernels are exact. Every mismatch between this reading and MLAS's errs towards <see cref="U8S8Accumulation.SaturatingPairs"/>.
+    /// </summary>
+    private static U8S8Accumulation DetectAccumulation()
     {
-        if (RuntimeInformation.ProcessArchitecture == Architecture.Arm64) return true;
-        if (AvxVnni.IsSupported || Avx10v1.IsSupported) return true;
-        // AVX-512 VNNI has no managed IsSupported probe; Linux lists it among the CPU flags.
-        try
-        {
-            if (OperatingSystem.IsLinux() && File.Exists("/proc/cpuinfo"))
-                foreach (string line in File.ReadLines("/proc/cpuinfo"))
-                    if (line.StartsWith("flags", StringComparison.Ordinal))
-                        return line.Contains(" avx512_vnni", StringComparison.Ordinal) || line.Contains(" avx_vnni", StringComparison.Ordinal);
-        }
-        catch (IOException)
-        {
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
-        return false;
+        if (RuntimeInformation.ProcessArchitecture == Architecture.Arm64) return U8S8Accumulation.Exact;
+        if (!X86Base.IsSupported || !Avx2.IsSupported || !Fma.IsSupported) return U8S8Accumulation.Unknown;
+        static bool Bit(int register, int bit) => (register >> bit & 1) == 1;
+        var (_, ebx7, ecx7, _) = X86Base.CpuId(7, 0);
+        var (eax71, _, _, _) = X86Base.CpuId(7, 1);
+        bool avxVnni = Bit(eax71, 4);
+        bool avx512Core = Bit(ebx7, 16) && Bit(ebx7, 17) && Bit(ebx7, 30) && Bit(ebx7, 31);
+        bool avx512Vnni = Bit(ecx7, 11);
+        bool exact = avx512Core ? avx512Vnni && (Avx512F.IsSupported || avxVnni) : avxVnni;
+        return exact ? U8S8Accumulation.Exact : U8S8Accumulation.SaturatingPairs;
     }
+}
+
+/// <summary>How ONNX Runtime's u8×s8 matrix kernel sums the products of a uint8 input and int8 weights.</summary>
+internal enum U8S8Accumulation
+{
+    /// <summary>Straight into 32-bit sums: VNNI dot products on x86-64, the ARM64 kernels.</summary>
+    Exact,
+
+    /// <summary>Pairs of products first, in saturating 16-bit lanes (VPMADDUBSW: AVX2, AVX-512 without VNNI).</summary>
+    SaturatingPairs,
+
+    /// <summary>A kernel this rule does not model (x86-64 without AVX2 and FMA, other architectures); treated as saturating.</summary>
+    Unknown,
 }
