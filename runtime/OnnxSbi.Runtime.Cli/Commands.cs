@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using OnnxSbi.Contracts.Manifest;
+using OnnxSbi.Runtime.Sampling;
 
 namespace OnnxSbi.Runtime.Cli;
 
@@ -107,7 +108,7 @@ internal static partial class Commands
     private static SamplingOptions ParseSampling(CliArgs a) => new()
     {
         Seed = a.ULong("seed") ?? 1,
-        Method = a.Get("method"),
+        Method = a.Get("method") is { } method ? IntegratorKinds.Parse(method) : null,
         Steps = a.Int("steps"),
         Atol = a.Double("atol"),
         Rtol = a.Double("rtol"),

@@ -120,8 +120,8 @@ internal sealed class FlowMatchingPosteriorSampler : NetworkSampler
         this.defaults = defaults;
         this.loopFactory = loopFactory;
         this.loopRequired = loopRequired;
-        if (loopFactory is not null && IntegratorKinds.Parse(defaults.Method) is var kind && ButcherTableau.For(kind).E is null)
-            Loop(kind);
+        if (loopFactory is not null && ButcherTableau.For(defaults.Method).E is null)
+            Loop(defaults.Method);
     }
 
     public override string SamplingRole => GraphRoles.Velocity;
@@ -138,17 +138,19 @@ internal sealed class FlowMatchingPosteriorSampler : NetworkSampler
 
     public IntegratorOptions Resolve(SamplingOptions o)
     {
-        var kind = IntegratorKinds.Parse(o.Method ?? defaults.Method);
+        var kind = o.Method ?? defaults.Method;
         return new IntegratorOptions(kind, o.Steps ?? defaults.Steps, o.Atol ?? defaults.Atol, o.Rtol ?? defaults.Rtol, defaults.MinSteps, defaults.MaxSteps);
     }
 
     public override IReadOnlyList<string> Check(SamplingOptions options)
     {
+        if (options.Method is { } method && !Enum.IsDefined(method))
+            throw new InvalidRequestException($"SamplingOptions.Method {(int)method} is not an IntegratorKind value; expected one of {IntegratorKinds.ValidNames}.");
         var resolved = Resolve(options);
         if (resolved.Steps <= 0) throw new InvalidRequestException($"Steps must be positive; got {resolved.Steps}.");
         if (!(resolved.Atol > 0) || !(resolved.Rtol > 0)) throw new InvalidRequestException($"Tolerances must be positive; got atol={resolved.Atol}, rtol={resolved.Rtol}.");
         if (loopRequired && resolved.IsAdaptive)
-            throw new InvalidRequestException($"SolverLoop Graph runs fixed-step methods (euler, rk4) only; method '{options.Method ?? defaults.Method}' is adaptive. Choose a fixed-step method, or SolverLoop Auto/Host to step it from the host.");
+            throw new InvalidRequestException($"SolverLoop Graph runs fixed-step methods (euler, rk4) only; method '{IntegratorKinds.ToName(resolved.Kind)}' is adaptive. Choose a fixed-step method, or SolverLoop Auto/Host to step it from the host.");
         return [];
     }
 
@@ -203,10 +205,14 @@ internal sealed class FlowMatchingPosteriorSampler : NetworkSampler
 }
 
 /// <summary>The flow matching integrator defaults recorded in a bundle.</summary>
-internal sealed record FlowMatchingDefaults(string Method, int Steps, double Atol, double Rtol, int MinSteps, int MaxSteps)
+internal sealed record FlowMatchingDefaults(IntegratorKind Method, int Steps, double Atol, double Rtol, int MinSteps, int MaxSteps)
 {
+    /// <summary>
+    /// The defaults in <paramref name="m"/>, each unset one BayesFlow's (tsit5). The method's name has been checked
+    /// when the bundle was read (BundleValidator.CheckManifest).
+    /// </summary>
     public static FlowMatchingDefaults From(OnnxSbi.Contracts.Manifest.FlowMatchingSampler? m) => new(
-        string.IsNullOrEmpty(m?.DefaultMethod) ? "tsit5" : m!.DefaultMethod,
+        string.IsNullOrEmpty(m?.DefaultMethod) ? IntegratorKind.Tsit5 : IntegratorKinds.Parse(m!.DefaultMethod),
         m?.DefaultSteps > 0 ? m.DefaultSteps : 100,
         m?.Atol > 0 ? m.Atol : 1e-6,
         m?.Rtol > 0 ? m.Rtol : 1e-4,

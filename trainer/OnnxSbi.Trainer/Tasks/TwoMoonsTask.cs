@@ -21,7 +21,7 @@ public static class TwoMoonsTask
     /// </summary>
     public static Adapter SeedAdapter() => Adapter.Create()
         .ToArray()
-        .ConvertDtype("float64", "float32")
+        .ConvertDtype(Dtype.Float64, Dtype.Float32)
         .Standardize(exclude: [TwoMoons.Parameters])
         .Rename(TwoMoons.Parameters, Adapter.InferenceVariables)
         .Rename(TwoMoons.Observations, Adapter.InferenceConditions);
