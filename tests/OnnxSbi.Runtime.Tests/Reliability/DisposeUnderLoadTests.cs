@@ -23,10 +23,11 @@ public sealed class DisposeUnderLoadTests(ITestOutputHelper output)
         string path = ShippedModelsTests.BundlePath(bundle);
         var x = new ArrayBatch(1).Set("x", [0.1, -0.2], 2);
         var random = new Random(7);
-        int completed = 0, refused = 0;
+        int completed = 0, refused = 0, finishedAfterDispose = 0;
         for (int round = 0; round < Rounds; round++)
         {
             var model = PosteriorModel.Load(path);
+            int disposeCalled = 0;
             var started = new CountdownEvent(Callers);
             var unexpected = new List<Exception>();
             var callers = Enumerable.Range(0, Callers).Select(i => Task.Factory.StartNew(() =>
@@ -40,6 +41,7 @@ public sealed class DisposeUnderLoadTests(ITestOutputHelper output)
                         var draws = model.Sample(x, Draws, new SamplingOptions { Seed = (ulong)i * 1000 + call });
                         Assert.Equal(Draws * 2, draws["theta"].Length);
                         Interlocked.Increment(ref completed);
+                        if (Volatile.Read(ref disposeCalled) != 0) Interlocked.Increment(ref finishedAfterDispose);
                     }
                 }
                 catch (ObjectDisposedException e) when (e.ObjectName == typeof(PosteriorModel).FullName)
@@ -58,14 +60,18 @@ public sealed class DisposeUnderLoadTests(ITestOutputHelper output)
 
             started.Wait();
             await Task.Delay(random.Next(30, 131));
+            Volatile.Write(ref disposeCalled, 1);
             model.Dispose();
             // Every caller ends at its next call after the dispose; the timeout turns a hang into a TimeoutException.
             await Task.WhenAll(callers).WaitAsync(TimeSpan.FromMinutes(2));
             Assert.Empty(unexpected);
             Assert.Throws<ObjectDisposedException>(() => model.Sample(x, 10));
         }
-        output.WriteLine($"{bundle}: {Rounds} rounds, {completed} calls completed, {refused} callers refused after Dispose");
+        output.WriteLine($"{bundle}: {Rounds} rounds, {completed} calls completed ({finishedAfterDispose} of them after Dispose was called), {refused} callers refused after Dispose");
         // Each caller loops until a call is refused, so every caller of every round ends with exactly one refusal.
         Assert.Equal(Rounds * Callers, refused);
+        // Calls of 20,000 draws take far longer than the gap between Dispose and its flag above, so calls were in
+        // flight when the model was disposed, and they returned their draws rather than being cut short.
+        Assert.True(finishedAfterDispose > 0, "no call was in flight when Dispose was called; the test did not exercise disposal under load");
     }
 }
