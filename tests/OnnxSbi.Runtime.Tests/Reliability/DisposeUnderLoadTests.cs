@@ -74,4 +74,55 @@ public sealed class DisposeUnderLoadTests(ITestOutputHelper output)
         // flight when the model was disposed, and they returned their draws rather than being cut short.
         Assert.True(finishedAfterDispose > 0, "no call was in flight when Dispose was called; the test did not exercise disposal under load");
     }
+
+    [Fact]
+    public async Task Dispose_WhileFourCallersEvaluateLogProb_InFlightCallsFinishLaterCallsThrowObjectDisposed()
+    {
+        var x = new ArrayBatch(1).Set("x", [0.1, -0.2], 2);
+        var random = new Random(11);
+        var thetaValues = new double[Draws * 2];
+        for (int i = 0; i < thetaValues.Length; i++) thetaValues[i] = random.NextDouble() - 0.5;
+        var theta = new ArrayBatch(Draws).Set("theta", thetaValues, 2);
+        int refused = 0;
+        for (int round = 0; round < Rounds / 2; round++)
+        {
+            var model = PosteriorModel.Load(ShippedModelsTests.BundlePath("spline_coupling_flow"));
+            var started = new CountdownEvent(Callers);
+            var unexpected = new List<Exception>();
+            var callers = Enumerable.Range(0, Callers).Select(_ => Task.Factory.StartNew(() =>
+            {
+                bool signalled = false;
+                try
+                {
+                    while (true)
+                    {
+                        if (!signalled) { signalled = true; started.Signal(); }
+                        double[] logProb = model.LogProb(theta, x);
+                        Assert.Equal(Draws, logProb.Length);
+                        Assert.All(logProb, v => Assert.True(double.IsFinite(v)));
+                    }
+                }
+                catch (ObjectDisposedException e) when (e.ObjectName == typeof(PosteriorModel).FullName)
+                {
+                    Interlocked.Increment(ref refused);
+                }
+                catch (Exception e)
+                {
+                    lock (unexpected) unexpected.Add(e);
+                }
+                finally
+                {
+                    if (!signalled) started.Signal();
+                }
+            }, TaskCreationOptions.LongRunning)).ToArray();
+
+            started.Wait();
+            await Task.Delay(random.Next(30, 131));
+            model.Dispose();
+            await Task.WhenAll(callers).WaitAsync(TimeSpan.FromMinutes(2));
+            Assert.Empty(unexpected);
+            Assert.Throws<ObjectDisposedException>(() => model.LogProb(theta, x));
+        }
+        Assert.Equal(Rounds / 2 * Callers, refused);
+    }
 }
