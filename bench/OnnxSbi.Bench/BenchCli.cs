@@ -1,3 +1,4 @@
+using OnnxSbi.Runtime.Integrators;
 using System.CommandLine;
 using OnnxSbi.Tasks;
 
@@ -139,7 +140,9 @@ internal sealed class SamplingOptionSet
     public SamplingOptions Read(ParseResult p) => new()
     {
         Seed = p.GetValue(Seed),
-        Method = p.GetValue(Method),
+        Method = p.GetValue(Method) is not { } method ? null
+            : IntegratorKinds.TryParse(method, out var kind) ? kind
+            : throw new UsageException($"--method must be one of {IntegratorKinds.ValidNames}; got '{method}'."),
         Steps = p.GetValue(Steps),
         Atol = p.GetValue(Atol),
         Rtol = p.GetValue(Rtol),

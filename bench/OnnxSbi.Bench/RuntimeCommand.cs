@@ -7,6 +7,7 @@ using System.Text.Json.Nodes;
 using OnnxSbi.Contracts.Manifest;
 using OnnxSbi.Runtime.Bundles;
 using OnnxSbi.Runtime.Compilation;
+using OnnxSbi.Runtime.Integrators;
 
 namespace OnnxSbi.Bench;
 
@@ -98,7 +99,7 @@ internal static class RuntimeCommand
     /// <summary>The fixed comparison settings: RK4 with 25 steps, 10 consistency steps, one coupling pass.</summary>
     private static SamplingOptions BenchSampling(NetworkFamily family, ulong seed, int fmSteps = 25) => family switch
     {
-        NetworkFamily.FlowMatching => new SamplingOptions { Seed = seed, Method = "rk4", Steps = fmSteps },
+        NetworkFamily.FlowMatching => new SamplingOptions { Seed = seed, Method = IntegratorKind.Rk4, Steps = fmSteps },
         NetworkFamily.ConsistencyModel => new SamplingOptions { Seed = seed, Steps = 10 },
         _ => new SamplingOptions { Seed = seed },
     };
@@ -220,7 +221,7 @@ internal static class RuntimeCommand
         var x = ZeroConditions(model, 1);
         var cheap = model.Manifest.Family switch
         {
-            NetworkFamily.FlowMatching => new SamplingOptions { Method = "euler", Steps = 1 },
+            NetworkFamily.FlowMatching => new SamplingOptions { Method = IntegratorKind.Euler, Steps = 1 },
             NetworkFamily.ConsistencyModel => new SamplingOptions { Steps = 1 },
             _ => new SamplingOptions(),
         };
@@ -236,7 +237,7 @@ internal static class RuntimeCommand
         long peak = reset ? BenchStats.ProcStatus("VmHWM") : Process.GetCurrentProcess().PeakWorkingSet64;
         GC.KeepAlive(d);
         result["memory_draws"] = draws;
-        result["memory_sampling"] = cheap.Method is null && cheap.Steps is null ? "default" : $"{cheap.Method ?? "consistency"} {cheap.Steps} step(s)";
+        result["memory_sampling"] = cheap.Method is null && cheap.Steps is null ? "default" : $"{(cheap.Method is { } m ? IntegratorKinds.ToName(m) : "consistency")} {cheap.Steps} step(s)";
         result["memory_rss_before_mb"] = before / 1048576.0;
         result["memory_peak_mb"] = peak / 1048576.0;
         // On CUDA this is the host process only: the device's own allocations are not in the working set.

@@ -1,3 +1,4 @@
+using OnnxSbi.Runtime.Integrators;
 using OnnxSbi.Runtime.Bundles;
 using System.CommandLine;
 using OnnxSbi.Contracts.Manifest;
@@ -96,8 +97,10 @@ internal sealed class SamplingOptionSet
         Rtol = r.GetValue(Rtol),
     };
 
-    /// <summary>The one place --method's text becomes the sampler's method; the runtime refuses unknown names, listing the valid ones.</summary>
-    private static string? ParseMethod(string? method) => method;
+    /// <summary>The one place --method's text becomes the sampler's method; an unknown name is a usage error listing the valid ones.</summary>
+    private static IntegratorKind? ParseMethod(string? method) => method is null ? null
+        : IntegratorKinds.TryParse(method, out var kind) ? kind
+        : throw new UsageException($"--method must be one of {IntegratorKinds.ValidNames}; got '{method}'.");
 }
 
 /// <summary>The observation a verb conditions on: repeated --condition NAME=V1,V2 or a --conditions-file.</summary>

@@ -43,7 +43,7 @@ internal static class ConjugateGaussian
     public static string WriteBundle(string directory, double varianceScale = 1, double shift = 0, string name = "conjugate")
     {
         float sd = (float)Math.Sqrt(varianceScale * PosteriorVariance);
-        var adapter = Adapter.Create().ToArray().ConvertDtype("float64", "float32")
+        var adapter = Adapter.Create().ToArray().ConvertDtype(Dtype.Float64, Dtype.Float32)
             .Rename("theta", Adapter.InferenceVariables).Rename("x", Adapter.InferenceConditions);
         var manifest = new BundleManifest
         {

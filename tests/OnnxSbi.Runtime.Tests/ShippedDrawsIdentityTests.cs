@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json;
+using OnnxSbi.Runtime.Integrators;
 
 namespace OnnxSbi.Runtime.Tests;
 
@@ -20,8 +21,8 @@ public class ShippedDrawsIdentityTests
     {
         ["flow_matching/defaults"] = ("flow_matching", new(), new() { Seed = 11 }),
         ["flow_matching/int8"] = ("flow_matching", new() { Precision = NetworkPrecision.Int8 }, new() { Seed = 11 }),
-        ["flow_matching/euler20"] = ("flow_matching", new(), new() { Seed = 12, Method = "euler", Steps = 20 }),
-        ["flow_matching/tsit5"] = ("flow_matching", new(), new() { Seed = 13, Method = "tsit5" }),
+        ["flow_matching/euler20"] = ("flow_matching", new(), new() { Seed = 12, Method = IntegratorKind.Euler, Steps = 20 }),
+        ["flow_matching/tsit5"] = ("flow_matching", new(), new() { Seed = 13, Method = IntegratorKind.Tsit5 }),
         ["flow_matching/loop_graph"] = ("flow_matching", new() { SolverLoop = SolverLoopMode.Graph }, new() { Seed = 14 }),
         ["flow_matching/chunk200"] = ("flow_matching", new() { ChunkSize = 200, ParallelBlocks = 1 }, new() { Seed = 15 }),
         ["consistency_model/defaults"] = ("consistency_model", new(), new() { Seed = 21 }),

@@ -14,7 +14,7 @@ namespace OnnxSbi.Runtime.Adapters;
 /// <code>
 /// var adapter = Adapter.Create()
 ///     .ToArray()
-///     .ConvertDtype("float64", "float32")
+///     .ConvertDtype(Dtype.Float64, Dtype.Float32)
 ///     .Standardize(exclude: ["theta"])
 ///     .Rename("theta", "inference_variables")
 ///     .Rename("x", "inference_conditions")
@@ -73,12 +73,12 @@ public sealed class Adapter
     public Adapter ToArray() => Add(new ToArrayTransform());
 
     /// <summary>
-    /// BayesFlow's <c>convert_dtype</c> for every variable: "float64" → "float32" rounds each value to
+    /// BayesFlow's <c>convert_dtype</c> for every variable: float64 → float32 rounds each value to
     /// float precision (what the network sees); the inverse direction converts back.
     /// </summary>
-    /// <param name="from">"float64" or "float32".</param>
-    /// <param name="to">"float64" or "float32".</param>
-    public Adapter ConvertDtype(string from, string to) => Add(new ConvertDtypeTransform(from, to));
+    /// <param name="from">The element type of the values given to <see cref="Forward"/>.</param>
+    /// <param name="to">The element type the network side sees.</param>
+    public Adapter ConvertDtype(Dtype from, Dtype to) => Add(new ConvertDtypeTransform(from, to));
 
     /// <summary>
     /// BayesFlow's <c>standardize</c>: (x − mean)/std element-wise, with statistics fitted by
@@ -241,7 +241,7 @@ public sealed class Adapter
                 adapter.Add(s.KindCase switch
                 {
                     AdapterStep.KindOneofCase.ToArray => new ToArrayTransform(),
-                    AdapterStep.KindOneofCase.ConvertDtype => new ConvertDtypeTransform(s.ConvertDtype.From, s.ConvertDtype.To),
+                    AdapterStep.KindOneofCase.ConvertDtype => ConvertDtypeTransform.FromSpec(s.ConvertDtype),
                     AdapterStep.KindOneofCase.Standardize => StandardizeFromSpec(s.Standardize),
                     AdapterStep.KindOneofCase.Rename => new RenameTransform(s.Rename.From, s.Rename.To),
                     AdapterStep.KindOneofCase.Concatenate => new ConcatenateTransform(s.Concatenate.Keys, s.Concatenate.Into, s.Concatenate.Widths),

@@ -4,42 +4,38 @@ namespace OnnxSbi.Runtime.Adapters;
 
 /// <summary>
 /// BayesFlow's <c>convert_dtype</c> over every variable. Values stay <c>double</c> in an
-/// <see cref="ArrayBatch"/>; converting to "float32" rounds each to the nearest float, so the adapter
+/// <see cref="ArrayBatch"/>; converting to float32 rounds each to the nearest float, so the adapter
 /// sees exactly what the float32 network will. The inverse converts back the other way, which rounds
-/// only when <c>from</c> is "float32". The rounding is not a change of variables, so it adds nothing
+/// only when <c>from</c> is float32. The rounding is not a change of variables, so it adds nothing
 /// to the log-Jacobian.
 /// </summary>
 internal sealed class ConvertDtypeTransform : AdapterTransform
 {
-    internal const string Float64 = "float64";
-    internal const string Float32 = "float32";
-
-    internal ConvertDtypeTransform(string from, string to)
+    internal ConvertDtypeTransform(Dtype from, Dtype to)
     {
-        From = CheckDtype(from, nameof(from));
-        To = CheckDtype(to, nameof(to));
+        From = Enum.IsDefined(from) ? from : throw new ArgumentOutOfRangeException(nameof(from), from, "Expected Dtype.Float64 or Dtype.Float32.");
+        To = Enum.IsDefined(to) ? to : throw new ArgumentOutOfRangeException(nameof(to), to, "Expected Dtype.Float64 or Dtype.Float32.");
     }
 
-    internal string From { get; }
+    /// <summary>The step as a manifest stores it; a name other than "float64" or "float32" throws <see cref="ArgumentException"/>.</summary>
+    internal static ConvertDtypeTransform FromSpec(ConvertDtype spec) => new(Dtypes.Parse(spec.From, "from"), Dtypes.Parse(spec.To, "to"));
 
-    internal string To { get; }
+    internal Dtype From { get; }
+
+    internal Dtype To { get; }
 
     internal override string Kind => "convert_dtype";
-
-    private static string CheckDtype(string dtype, string parameter) => dtype is Float64 or Float32
-        ? dtype
-        : throw new ArgumentException($"Unsupported dtype '{dtype}'; expected '{Float64}' or '{Float32}'.", parameter);
 
     internal override void Fit(ArrayBatch batch) { }
 
     internal override void Forward(ArrayBatch batch)
     {
-        if (To == Float32) RoundAll(batch);
+        if (To == Dtype.Float32) RoundAll(batch);
     }
 
     internal override void Inverse(ArrayBatch batch, double[]? logDet)
     {
-        if (From == Float32) RoundAll(batch);
+        if (From == Dtype.Float32) RoundAll(batch);
     }
 
     private void RoundAll(ArrayBatch batch)
@@ -57,7 +53,7 @@ internal sealed class ConvertDtypeTransform : AdapterTransform
         }
     }
 
-    internal override AdapterStep ToStep() => new() { ConvertDtype = new ConvertDtype { From = From, To = To } };
+    internal override AdapterStep ToStep() => new() { ConvertDtype = new ConvertDtype { From = Dtypes.ToName(From), To = Dtypes.ToName(To) } };
 
-    public override string ToString() => $"convert_dtype({From} -> {To})";
+    public override string ToString() => $"convert_dtype({Dtypes.ToName(From)} -> {Dtypes.ToName(To)})";
 }

@@ -44,6 +44,8 @@ internal static class BundleValidator
         foreach (string role in required)
             if (!seen.Contains(role))
                 throw new BundleFormatException(path, $"manifest has no '{role}' graph, which family {familyName} requires.");
+        if (manifest.FlowMatching is { DefaultMethod: { Length: > 0 } method } && !Integrators.IntegratorKinds.TryParse(method, out _))
+            throw new BundleFormatException(path, $"manifest flow_matching.default_method is '{method}'; expected one of {Integrators.IntegratorKinds.ValidNames}.");
     }
 
     /// <summary>The enum value's name in manifest.proto (e.g. FLOW_MATCHING), which is what manifest.json shows.</summary>

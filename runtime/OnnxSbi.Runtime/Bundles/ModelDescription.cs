@@ -96,13 +96,13 @@ public sealed record TrainingSummary(string Mode, int Epochs, long OptimizerStep
 }
 
 /// <summary>Flow matching's integrator defaults, as sampling uses them.</summary>
-/// <param name="Method">"euler", "rk4", "dopri5" or "tsit5".</param>
+/// <param name="Method">The default integrator.</param>
 /// <param name="Steps">Steps of a fixed-step method.</param>
 /// <param name="Atol">Absolute tolerance of an adaptive method.</param>
 /// <param name="Rtol">Relative tolerance of an adaptive method.</param>
 /// <param name="MinSteps">Fewest steps an adaptive method takes.</param>
 /// <param name="MaxSteps">Most steps an adaptive method takes.</param>
-public sealed record FlowMatchingSamplerDefaults(string Method, int Steps, double Atol, double Rtol, int MinSteps, int MaxSteps)
+public sealed record FlowMatchingSamplerDefaults(Integrators.IntegratorKind Method, int Steps, double Atol, double Rtol, int MinSteps, int MaxSteps)
 {
     internal static FlowMatchingSamplerDefaults From(FlowMatchingSampler? m)
     {

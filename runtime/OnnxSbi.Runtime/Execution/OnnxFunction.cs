@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Microsoft.ML.OnnxRuntime;
 
 namespace OnnxSbi.Runtime.Execution;
@@ -18,30 +17,44 @@ internal readonly record struct OnnxPort(string Name, Func<int, int, long[]> Sha
 /// IoBinding: every input and output lives in a managed array pinned once by an OrtValue, so a
 /// <see cref="Evaluation.Run()"/> allocates nothing. The session is shared by all threads; each caller
 /// rents its own <see cref="Evaluation"/> (buffers + binding) for a block shape, returned to a pool after use.
+/// The pool keeps evaluations for at most <see cref="MaxPooledShapes"/> block shapes and disposes those of the
+/// shape used least recently when a new one comes (<see cref="BlockPool{TKey, TItem}"/>): a request's last block
+/// has its own row count, and a long-lived model would otherwise keep buffers and a binding for every one.
 /// A solver loop graph (<see cref="Compilation.SolverLoopGraph"/>) is one too, with inputs sized by the step count.
 /// </summary>
 internal sealed class OnnxFunction : IDisposable
 {
     private readonly InferenceSession session;
-    private readonly ConcurrentDictionary<(int Rows, int Steps), ConcurrentBag<Evaluation>> pool = new();
+    private readonly BlockPool<(int Rows, int Steps), Evaluation> pool;
     private readonly OnnxPort[] inputs;
     private readonly OnnxPort[] outputs;
     private readonly int evaluationsPerStep;
     private bool disposed;
     private long rowsEvaluated;
 
-    /// <summary>Takes ownership of <paramref name="session"/>. Widths are the per-row sizes of each input and output.</summary>
-    public OnnxFunction(InferenceSession session, (string Name, int Width)[] inputs, (string Name, int Width)[] outputs)
-        : this(session, inputs.Select(i => OnnxPort.PerRow(i.Name, i.Width)).ToArray(), outputs.Select(o => OnnxPort.PerRow(o.Name, o.Width)).ToArray())
+    /// <summary>
+    /// Takes ownership of <paramref name="session"/>. Widths are the per-row sizes of each input and output; idle
+    /// evaluations are kept for at most <paramref name="maxPooledShapes"/> block sizes.
+    /// </summary>
+    public OnnxFunction(InferenceSession session, (string Name, int Width)[] inputs, (string Name, int Width)[] outputs, int maxPooledShapes = DefaultMaxPooledShapes)
+        : this(session, inputs.Select(i => OnnxPort.PerRow(i.Name, i.Width)).ToArray(), outputs.Select(o => OnnxPort.PerRow(o.Name, o.Width)).ToArray(), maxPooledShapes: maxPooledShapes)
     {
     }
 
     /// <summary>
-    /// Takes ownership of <paramref name="session"/>. A run of a block of S steps counts as
-    /// S × <paramref name="evaluationsPerStep"/> network evaluations of its rows (one for S = 0).
+    /// Block shapes whose evaluations are kept by default: the full-size block and the last blocks of a few
+    /// concurrent requests. Each further shape costs one evaluation's binding and buffers when it is used.
     /// </summary>
-    public OnnxFunction(InferenceSession session, OnnxPort[] inputs, OnnxPort[] outputs, int evaluationsPerStep = 1)
+    public const int DefaultMaxPooledShapes = 8;
+
+    /// <summary>
+    /// Takes ownership of <paramref name="session"/>. A run of a block of S steps counts as
+    /// S × <paramref name="evaluationsPerStep"/> network evaluations of its rows (one for S = 0). Idle
+    /// evaluations are kept for at most <paramref name="maxPooledShapes"/> block shapes.
+    /// </summary>
+    public OnnxFunction(InferenceSession session, OnnxPort[] inputs, OnnxPort[] outputs, int evaluationsPerStep = 1, int maxPooledShapes = DefaultMaxPooledShapes)
     {
+        pool = new BlockPool<(int Rows, int Steps), Evaluation>(maxPooledShapes, static e => e.Release());
         this.session = session;
         this.inputs = inputs;
         this.outputs = outputs;
@@ -62,26 +75,30 @@ internal sealed class OnnxFunction : IDisposable
     /// </summary>
     public long RowsEvaluated => Interlocked.Read(ref rowsEvaluated);
 
-    /// <summary>Rents buffers and a binding for blocks of exactly <paramref name="rows"/> rows (and <paramref name="steps"/> solver steps).</summary>
+    /// <summary>The most block shapes whose idle evaluations are kept.</summary>
+    public int MaxPooledShapes => pool.MaxKeys;
+
+    /// <summary>Block shapes with idle evaluations kept now (at most <see cref="MaxPooledShapes"/>).</summary>
+    internal int PooledShapes => pool.KeyCount;
+
+    /// <summary>
+    /// Rents buffers and a binding for blocks of exactly <paramref name="rows"/> rows (and <paramref name="steps"/>
+    /// solver steps): a pooled one, or a new one. The caller owns it until it disposes it, which returns it.
+    /// </summary>
     public Evaluation Rent(int rows, int steps = 0)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
-        var bag = pool.GetOrAdd((rows, steps), _ => new ConcurrentBag<Evaluation>());
-        return bag.TryTake(out var e) ? e : new Evaluation(this, rows, steps);
+        return pool.TryTake((rows, steps), out var e) ? e : new Evaluation(this, rows, steps);
     }
 
-    private void Return(Evaluation e)
-    {
-        if (disposed) e.Release();
-        else pool.GetOrAdd((e.Rows, e.Steps), _ => new ConcurrentBag<Evaluation>()).Add(e);
-    }
+    private void Return(Evaluation e) => pool.Return((e.Rows, e.Steps), e);
 
+    /// <summary>Disposes the pooled evaluations and the session; evaluations still rented are disposed when returned.</summary>
     public void Dispose()
     {
         if (disposed) return;
         disposed = true;
-        foreach (var bag in pool.Values)
-            while (bag.TryTake(out var e)) e.Release();
+        pool.Dispose();
         session.Dispose();
     }
 
@@ -179,10 +196,15 @@ internal sealed class OnnxFunction : IDisposable
             Counted();
         }
 
+        /// <summary>Returns the evaluation to its function's pool, which may keep it or release it.</summary>
         public void Dispose() => owner.Return(this);
+
+        /// <summary>True once the binding, run options and tensors have been disposed.</summary>
+        internal bool IsReleased { get; private set; }
 
         internal void Release()
         {
+            IsReleased = true;
             binding.Dispose();
             runOptions.Dispose();
             foreach (var v in values) v?.Dispose();

@@ -10,7 +10,7 @@ namespace OnnxSbi.Runtime.Integrators;
 /// beyond the call: they point into the integrator's workspace and
 /// are only valid until <see cref="Evaluate"/> returns.
 /// </remarks>
-public interface IOdeSystem
+internal interface IOdeSystem
 {
     /// <summary>Writes f(<paramref name="t"/>, <paramref name="state"/>) into <paramref name="derivative"/> (same length as the state).</summary>
     void Evaluate(float t, ReadOnlySpan<float> state, Span<float> derivative);

@@ -3,7 +3,7 @@ namespace OnnxSbi.Runtime.Integrators;
 /// <summary>The ODE integration method used to sample flow-matching models.</summary>
 public enum IntegratorKind
 {
-    /// <summary>Explicit Euler with <see cref="IntegratorOptions.Steps"/> fixed steps (BayesFlow 2.0.0–2.0.6 default, 100 steps).</summary>
+    /// <summary>Explicit Euler with <see cref="SamplingOptions.Steps"/> fixed steps (BayesFlow 2.0.0–2.0.6 default, 100 steps).</summary>
     Euler,
 
     /// <summary>Classical fourth-order Runge–Kutta with fixed steps; 4 evaluations per step.</summary>
@@ -26,7 +26,7 @@ public enum IntegratorKind
 /// <param name="Rtol">Relative error tolerance of adaptive methods; not negative, and Atol + Rtol &gt; 0.</param>
 /// <param name="MinSteps">Adaptive methods take at least this many steps: the step size never exceeds |t1 − t0| / MinSteps.</param>
 /// <param name="MaxSteps">Adaptive methods give up (with <see cref="StepLimitExceededException"/>) after this many attempted steps, accepted plus rejected.</param>
-public sealed record IntegratorOptions(
+internal sealed record IntegratorOptions(
     IntegratorKind Kind,
     int Steps = 100,
     double Atol = 1e-6,
@@ -103,4 +103,4 @@ public static class IntegratorKinds
 /// <param name="Steps">Accepted steps.</param>
 /// <param name="RejectedSteps">Steps rejected by the error control (always 0 for fixed-step methods).</param>
 /// <param name="FunctionEvaluations">Calls to <see cref="IOdeSystem.Evaluate"/>, i.e. network runs.</param>
-public readonly record struct IntegrationStats(int Steps, int RejectedSteps, int FunctionEvaluations);
+internal readonly record struct IntegrationStats(int Steps, int RejectedSteps, int FunctionEvaluations);

@@ -28,7 +28,7 @@ namespace OnnxSbi.Runtime.Noise;
 /// </para>
 /// <para>Not thread-safe: give each thread its own generator, e.g. from <see cref="ForStream"/>.</para>
 /// </remarks>
-public sealed class NormalGenerator
+internal sealed class NormalGenerator
 {
     private const int BlockSize = 1024;
     private const int Half = BlockSize / 2;

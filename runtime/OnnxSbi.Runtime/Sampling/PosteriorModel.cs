@@ -10,7 +10,7 @@ namespace OnnxSbi.Runtime;
 /// A trained amortized posterior loaded from a <c>.onnxsbi</c> bundle: draws posterior samples (and,
 /// for coupling flows, exact log densities) in the user's variable names and units. One instance is
 /// thread-safe and meant to be shared by all callers; it owns ONNX Runtime sessions, so dispose it
-/// when done.
+/// when done. Disposing while other threads sample is safe: see <see cref="Dispose"/>.
 /// </summary>
 /// <example>
 /// <code>
@@ -24,7 +24,7 @@ public sealed class PosteriorModel : IDisposable
 {
     private readonly NetworkSampler sampler;
     private readonly Adapter adapter;
-    private bool disposed;
+    private readonly CallGate gate;
 
     private readonly long maxDraws;
 
@@ -37,6 +37,7 @@ public sealed class PosteriorModel : IDisposable
         Plan = plan;
         this.adapter = adapter;
         this.sampler = sampler;
+        gate = new CallGate(sampler.Dispose);
     }
 
     /// <summary>The bundle file the model came from (or the name given when it was loaded from a stream or memory).</summary>
@@ -167,9 +168,10 @@ public sealed class PosteriorModel : IDisposable
     /// <param name="cancellationToken">Checked between solver steps and row blocks.</param>
     /// <returns>Draws in the user's variables and units, shape [conditions, draws, …].</returns>
     /// <exception cref="NonFiniteDrawsException">The network produced NaN or infinite draws.</exception>
+    /// <exception cref="ObjectDisposedException">The call started after <see cref="Dispose"/>.</exception>
     public PosteriorDraws Sample(ArrayBatch conditions, int numDraws, SamplingOptions? options = null, CancellationToken cancellationToken = default)
     {
-        ObjectDisposedException.ThrowIf(disposed, this);
+        using var call = gate.Enter(this);
         options ??= new SamplingOptions();
         float[] adapted = PrepareConditions(conditions);
         int m = conditions.Rows;
@@ -207,9 +209,14 @@ public sealed class PosteriorModel : IDisposable
     /// included), for each row of <paramref name="theta"/> paired with the same row of
     /// <paramref name="conditions"/>, or with its single row when it has one. Coupling flows only.
     /// </summary>
+    /// <param name="theta">The inference variables, named as in training (e.g. "theta" [rows, 2]).</param>
+    /// <param name="conditions">The observed variables: one row per row of <paramref name="theta"/>, or a single shared row.</param>
+    /// <returns>One log density per row of <paramref name="theta"/>.</returns>
+    /// <exception cref="InvalidRequestException">The model is not a coupling flow.</exception>
+    /// <exception cref="ObjectDisposedException">The call started after <see cref="Dispose"/>.</exception>
     public double[] LogProb(ArrayBatch theta, ArrayBatch conditions)
     {
-        ObjectDisposedException.ThrowIf(disposed, this);
+        using var call = gate.Enter(this);
         if (sampler is not CouplingPosteriorSampler coupling)
             throw new InvalidRequestException($"Model '{SourcePath}' is a {Manifest.Family} model, which has no tractable density; log-prob needs a coupling flow.");
         CheckVariables(theta, Manifest.InferenceVariables, "inference variable");
@@ -245,13 +252,14 @@ public sealed class PosteriorModel : IDisposable
         return result;
     }
 
-    /// <inheritdoc />
-    public void Dispose()
-    {
-        if (disposed) return;
-        disposed = true;
-        sampler.Dispose();
-    }
+    /// <summary>
+    /// Releases the ONNX Runtime sessions and their bound buffers. Safe while other threads are inside
+    /// <see cref="Sample"/> or <see cref="LogProb"/>: it does not wait for them and does not cut them short.
+    /// Calls already running finish normally and the last of them to return releases the sessions; when none
+    /// is running, this call releases them before it returns. Every call that starts after it throws
+    /// <see cref="ObjectDisposedException"/>. Calling it again does nothing.
+    /// </summary>
+    public void Dispose() => gate.Close();
 
     private float[] PrepareConditions(ArrayBatch conditions)
     {

@@ -1,3 +1,5 @@
+using OnnxSbi.Runtime.Integrators;
+
 namespace OnnxSbi.Runtime;
 
 /// <summary>Which ONNX Runtime execution provider runs the graphs.</summary>
@@ -138,8 +140,11 @@ public sealed record SamplingOptions
     /// <summary>Seed of the base noise; equal seeds give equal draws.</summary>
     public ulong Seed { get; init; } = 1;
 
-    /// <summary>Flow matching integrator: euler, rk4, dopri5 (rk45) or tsit5.</summary>
-    public string? Method { get; init; }
+    /// <summary>
+    /// Flow matching's integrator; null takes the bundle's default (its manifest's <c>default_method</c>). Parse a
+    /// user's text ("euler", "rk4", "dopri5" or "rk45", "tsit5") with <see cref="IntegratorKinds.Parse"/>.
+    /// </summary>
+    public IntegratorKind? Method { get; init; }
 
     /// <summary>Steps of a fixed-step integrator, or of the consistency sampler.</summary>
     public int? Steps { get; init; }

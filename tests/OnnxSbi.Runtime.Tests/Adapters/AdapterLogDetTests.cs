@@ -17,7 +17,7 @@ public class AdapterLogDetTests
         "log1p" => (Adapter.Create().Log(["a", "b"], p1: true), r => -0.9 + 5 * r.NextDouble(), r => -0.9 + 5 * r.NextDouble()),
         "sqrt" => (Adapter.Create().Sqrt("a", "b"), r => 0.05 + 5 * r.NextDouble(), r => 0.05 + 5 * r.NextDouble()),
         "standardize" => (Adapter.Create().Standardize(), r => 3 + 10 * r.NextDouble(), r => -50 + 0.1 * r.NextDouble()),
-        "mixed" => (Adapter.Create().ConvertDtype("float64", "float64").Constrain("a", 0, 1).Log("b").Standardize().Rename("a", "alpha"),
+        "mixed" => (Adapter.Create().ConvertDtype(Dtype.Float64, Dtype.Float64).Constrain("a", 0, 1).Log("b").Standardize().Rename("a", "alpha"),
             r => 0.05 + 0.9 * r.NextDouble(), r => 0.1 + 3 * r.NextDouble()),
         _ => throw new ArgumentOutOfRangeException(nameof(name)),
     };
@@ -87,7 +87,7 @@ public class AdapterLogDetTests
     public void LogDetJacobian_VolumePreservingSteps_GiveZero()
     {
         var data = new ArrayBatch(2).Set("a", [1, 2]).Set("b", [3, 4]).Set("c", [5, 6]);
-        var adapter = Adapter.Create().ToArray().ConvertDtype("float64", "float32").Drop("c")
+        var adapter = Adapter.Create().ToArray().ConvertDtype(Dtype.Float64, Dtype.Float32).Drop("c")
             .Concatenate(["a", "b"], Adapter.InferenceVariables).Keep(Adapter.InferenceVariables).Fit(data);
 
         Assert.Equal([0.0, 0.0], adapter.LogDetJacobian(adapter.Forward(data)));

@@ -59,7 +59,7 @@ public class AdapterRoundTripTests
     public void Inverse_OfForwardWithFloat32_RecoversWithinFloatPrecision()
     {
         var data = UserData(500, seed: 2);
-        var adapter = Adapter.Create().ConvertDtype("float64", "float32")
+        var adapter = Adapter.Create().ConvertDtype(Dtype.Float64, Dtype.Float32)
             .Log("sigma").Constrain("theta", -1, 1).Standardize(exclude: ["theta"])
             .Rename("theta", "inference_variables").Rename("x", "inference_conditions").Fit(data);
 
@@ -83,7 +83,7 @@ public class AdapterRoundTripTests
     {
         var data = UserData(100, seed: 5);
 
-        var rounded = Adapter.Create().ConvertDtype("float64", "float32").Forward(data);
+        var rounded = Adapter.Create().ConvertDtype(Dtype.Float64, Dtype.Float32).Forward(data);
 
         foreach (string name in data.Names)
             Assert.Equal(data.Get(name).Select(v => (double)(float)v), rounded.Get(name));

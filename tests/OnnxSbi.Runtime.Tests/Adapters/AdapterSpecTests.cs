@@ -20,7 +20,7 @@ public class AdapterSpecTests
 
     private static Adapter Everything() => Adapter.Create()
         .ToArray()
-        .ConvertDtype("float64", "float32")
+        .ConvertDtype(Dtype.Float64, Dtype.Float32)
         .Drop("unused")
         .Constrain("theta", lower: -1, upper: 1)
         .Constrain("sigma", lower: 0)

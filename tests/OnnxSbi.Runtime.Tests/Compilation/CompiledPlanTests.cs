@@ -1,3 +1,4 @@
+using OnnxSbi.Runtime.Integrators;
 using OnnxSbi.Contracts.Graphs;
 using OnnxSbi.Runtime.Bundles;
 using OnnxSbi.Runtime.Compilation;
@@ -61,7 +62,7 @@ public sealed class CompiledPlanTests
         Assert.Equal(["residual-blocks", "solver-loop"], model.Plan.AppliedPasses);
         Assert.Equal(ExecutionStrategy.SolverLoopGraph, model.Plan.Strategy);
         var x = new ArrayBatch(1).Set("x", [0.0, 0.0], 2);
-        var draws = model.Sample(x, 16, new SamplingOptions { Seed = 1, Method = method, Steps = 4 });
+        var draws = model.Sample(x, 16, new SamplingOptions { Seed = 1, Method = method is null ? null : IntegratorKinds.Parse(method), Steps = 4 });
         Assert.All(draws["theta"], v => Assert.True(double.IsFinite(v)));
     }
 
@@ -125,7 +126,7 @@ public sealed class CompiledPlanTests
         Assert.Equal(OnnxSbi.Contracts.Manifest.NetworkFamily.FlowMatching, d.Family);
         Assert.Equal(["theta"], d.InferenceVariables.Select(v => v.Name));
         Assert.Equal([2L], d.InferenceVariables[0].Shape);
-        Assert.Equal(model.Manifest.FlowMatching.DefaultMethod, d.FlowMatching!.Method);
+        Assert.Equal(model.Manifest.FlowMatching.DefaultMethod, IntegratorKinds.ToName(d.FlowMatching!.Method));
         Assert.Null(d.Consistency);
         Assert.Equal(model.Manifest.Metrics.Count, d.Metrics.Count);
         Assert.Equal(model.Manifest.Description, d.Description);

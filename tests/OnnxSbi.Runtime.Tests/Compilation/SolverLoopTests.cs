@@ -17,10 +17,10 @@ public sealed class SolverLoopTests
 {
     private static readonly ArrayBatch TwoObservations = new ArrayBatch(2).Set("x", [0.0, 0.0, 0.3, -0.2], 2);
 
-    public static TheoryData<string, NetworkPrecision, string?, int?> Cases() => new()
+    public static TheoryData<string, NetworkPrecision, IntegratorKind?, int?> Cases() => new()
     {
         { "flow_matching", NetworkPrecision.Float32, null, null },      // the bundle's rk4, 25 steps
-        { "flow_matching", NetworkPrecision.Float32, "euler", 40 },
+        { "flow_matching", NetworkPrecision.Float32, IntegratorKind.Euler, 40 },
         { "flow_matching", NetworkPrecision.Int8, null, null },
         { "consistency_model", NetworkPrecision.Float32, null, null }, // the bundle's 3 steps
         { "consistency_model", NetworkPrecision.Float32, null, 10 },
@@ -41,7 +41,7 @@ public sealed class SolverLoopTests
     /// </summary>
     [Theory]
     [MemberData(nameof(Cases))]
-    public void ShippedBundle_LoopGraph_MatchesHostLoop(string name, NetworkPrecision precision, string? method, int? steps)
+    public void ShippedBundle_LoopGraph_MatchesHostLoop(string name, NetworkPrecision precision, IntegratorKind? method, int? steps)
     {
         string path = ShippedModelsTests.BundlePath(name);
         using var host = PosteriorModel.Load(path, new RuntimeOptions { Precision = precision, SolverLoop = SolverLoopMode.Host });
@@ -56,7 +56,7 @@ public sealed class SolverLoopTests
         double p99 = diffs[(int)(0.99 * diffs.Length)], max = diffs[^1];
         var (p99Bound, maxBound) = precision == NetworkPrecision.Float32 ? (1e-6, 1e-4) : (1e-2, 0.25);
         Assert.True(p99 <= p99Bound && max <= maxBound,
-            $"{name} ({precision}, {method ?? "default"} {steps}): |loop − host| 99th percentile {p99:G3} (bound {p99Bound:G0}), max {max:G3} (bound {maxBound:G0})");
+            $"{name} ({precision}, {method?.ToString() ?? "default"} {steps}): |loop − host| 99th percentile {p99:G3} (bound {p99Bound:G0}), max {max:G3} (bound {maxBound:G0})");
     }
 
     [Fact]
@@ -74,12 +74,12 @@ public sealed class SolverLoopTests
     public void Graph_WithAnAdaptiveMethod_IsRefusedNamingTheMethod()
     {
         using var model = PosteriorModel.Load(ShippedModelsTests.BundlePath("flow_matching"), new RuntimeOptions { SolverLoop = SolverLoopMode.Graph });
-        var e = Assert.Throws<InvalidRequestException>(() => model.Sample(TwoObservations, 10, new SamplingOptions { Method = "tsit5" }));
+        var e = Assert.Throws<InvalidRequestException>(() => model.Sample(TwoObservations, 10, new SamplingOptions { Method = IntegratorKind.Tsit5 }));
         Assert.Contains("'tsit5' is adaptive", e.Message);
         Assert.Contains("fixed-step", e.Message);
         // Auto (and Host) step an adaptive method from the host on any provider.
         using var auto = PosteriorModel.Load(ShippedModelsTests.BundlePath("flow_matching"));
-        Assert.Equal(2 * 10 * 2, auto.Sample(TwoObservations, 10, new SamplingOptions { Method = "dopri5" })["theta"].Length);
+        Assert.Equal(2 * 10 * 2, auto.Sample(TwoObservations, 10, new SamplingOptions { Method = IntegratorKind.Dopri5 })["theta"].Length);
     }
 
     /// <summary>
@@ -90,7 +90,7 @@ public sealed class SolverLoopTests
     public void ConcurrentCallers_OfALazilyBuiltLoop_GetTheSameDraws()
     {
         using var model = PosteriorModel.Load(ShippedModelsTests.BundlePath("flow_matching"), new RuntimeOptions { SolverLoop = SolverLoopMode.Graph, ChunkSize = 128 });
-        var options = new SamplingOptions { Seed = 11, Method = "euler", Steps = 8 };
+        var options = new SamplingOptions { Seed = 11, Method = IntegratorKind.Euler, Steps = 8 };
         var results = new double[4][];
         Parallel.For(0, 4, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i => results[i] = model.Sample(TwoObservations, 300, options)["theta"]);
         double[] alone = model.Sample(TwoObservations, 300, options)["theta"];

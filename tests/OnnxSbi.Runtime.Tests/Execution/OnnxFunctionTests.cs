@@ -42,4 +42,42 @@ public sealed class OnnxFunctionTests
             previous = [.. e.Outputs[0]];
         }
     }
+
+    [Fact]
+    public void Rent_OfManyDistinctRowCounts_KeepsAtMostMaxPooledShapesAndDisposesTheEvicted()
+    {
+        using var session = new InferenceSession(TestBundles.VelocityModel().ToByteArray());
+        var f = new OnnxFunction(session, [("theta_t", 2), ("t", 1), ("conditions", 2)], [("velocity", 2)], maxPooledShapes: 4);
+        var evaluations = new List<OnnxFunction.Evaluation>();
+        for (int rows = 1; rows <= 20; rows++)
+        {
+            using var e = f.Rent(rows);
+            e.Run();
+            evaluations.Add(e);
+            Assert.True(f.PooledShapes <= 4, $"after {rows} row counts: {f.PooledShapes} shapes pooled, more than 4");
+        }
+        Assert.Equal(4, f.PooledShapes);
+        Assert.All(evaluations.Take(16), e => Assert.True(e.IsReleased, $"the evicted {e.Rows}-row evaluation is disposed"));
+        Assert.All(evaluations.Skip(16), e => Assert.False(e.IsReleased, $"the pooled {e.Rows}-row evaluation is alive"));
+        // A pooled shape is served by its kept evaluation, an evicted one by a new evaluation.
+        using (var kept = f.Rent(20)) Assert.Same(evaluations[19], kept);
+        using (var fresh = f.Rent(1)) Assert.NotSame(evaluations[0], fresh);
+        f.Dispose();
+        Assert.All(evaluations.Skip(16), e => Assert.True(e.IsReleased, $"the {e.Rows}-row evaluation is disposed with its function"));
+    }
+
+    [Fact]
+    public void RentRunReturn_OfAPooledBlockSize_AllocatesNothing()
+    {
+        using var session = new InferenceSession(TestBundles.VelocityModel().ToByteArray());
+        using var f = new OnnxFunction(session, [("theta_t", 2), ("t", 1), ("conditions", 2)], [("velocity", 2)]);
+        for (int warm = 0; warm < 10; warm++)
+            using (var e = f.Rent(64)) e.Run();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 1000; i++)
+            using (var e = f.Rent(64)) e.Run();
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        // Exact: renting a pooled evaluation and running its binding touch no managed allocation on the CPU.
+        Assert.Equal(0, allocated);
+    }
 }

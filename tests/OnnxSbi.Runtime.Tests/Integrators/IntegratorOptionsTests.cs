@@ -49,22 +49,33 @@ public class IntegratorOptionsTests
         Assert.False(new IntegratorOptions(IntegratorKind.Rk4).IsAdaptive);
     }
 
-    public static TheoryData<IntegratorOptions, string> InvalidOptions => new()
+    // IntegratorOptions is internal, so the theory's rows are indices into this table.
+    private static readonly (IntegratorOptions Options, string Option)[] Invalid =
+    [
+        (new IntegratorOptions(IntegratorKind.Euler, Steps: 0), "Steps"),
+        (new IntegratorOptions(IntegratorKind.Tsit5, Atol: -1), "Atol"),
+        (new IntegratorOptions(IntegratorKind.Tsit5, Rtol: double.NaN), "Rtol"),
+        (new IntegratorOptions(IntegratorKind.Tsit5, Atol: 0, Rtol: 0), "Atol"),
+        (new IntegratorOptions(IntegratorKind.Tsit5, MinSteps: 0), "MinSteps"),
+        (new IntegratorOptions(IntegratorKind.Tsit5, MinSteps: 100, MaxSteps: 99), "MaxSteps"),
+        (new IntegratorOptions((IntegratorKind)42), "Kind"),
+    ];
+
+    public static TheoryData<int, string> InvalidOptions
     {
-        { new IntegratorOptions(IntegratorKind.Euler, Steps: 0), "Steps" },
-        { new IntegratorOptions(IntegratorKind.Tsit5, Atol: -1), "Atol" },
-        { new IntegratorOptions(IntegratorKind.Tsit5, Rtol: double.NaN), "Rtol" },
-        { new IntegratorOptions(IntegratorKind.Tsit5, Atol: 0, Rtol: 0), "Atol" },
-        { new IntegratorOptions(IntegratorKind.Tsit5, MinSteps: 0), "MinSteps" },
-        { new IntegratorOptions(IntegratorKind.Tsit5, MinSteps: 100, MaxSteps: 99), "MaxSteps" },
-        { new IntegratorOptions((IntegratorKind)42), "Kind" },
-    };
+        get
+        {
+            var data = new TheoryData<int, string>();
+            for (int i = 0; i < Invalid.Length; i++) data.Add(i, Invalid[i].Option);
+            return data;
+        }
+    }
 
     [Theory]
     [MemberData(nameof(InvalidOptions))]
-    public void Validate_OutOfRange_ThrowsNamingOption(IntegratorOptions options, string option)
+    public void Validate_OutOfRange_ThrowsNamingOption(int row, string option)
     {
-        var ex = Assert.Throws<InvalidRequestException>(options.Validate);
+        var ex = Assert.Throws<InvalidRequestException>(Invalid[row].Options.Validate);
         Assert.Contains($"'{option}'", ex.Message);
     }
 }

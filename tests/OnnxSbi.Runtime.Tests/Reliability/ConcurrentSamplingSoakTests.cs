@@ -4,6 +4,7 @@ using System.Runtime;
 using OnnxSbi.Contracts.Manifest;
 using OnnxSbi.Runtime.Tests.Sampling;
 using Xunit.Abstractions;
+using OnnxSbi.Runtime.Integrators;
 
 namespace OnnxSbi.Runtime.Tests.Reliability;
 
@@ -61,7 +62,7 @@ public sealed class ConcurrentSamplingSoakTests(ITestOutputHelper output) : IDis
         var x = new ArrayBatch(2).Set("x", [0.3, -0.7, 1.5, 0.2], 2);
         // Two conditions × 100 draws = 200 rows: four blocks of 64 and a short one, so concurrent
         // callers rent evaluations of two different block sizes from the shared pool.
-        SamplingOptions Options(int seed) => new() { Seed = (ulong)seed, Method = "rk4", Steps = 8 };
+        SamplingOptions Options(int seed) => new() { Seed = (ulong)seed, Method = IntegratorKind.Rk4, Steps = 8 };
 
         // Single-threaded reference, one draw set per seed.
         var reference = new double[Seeds][];

@@ -1,6 +1,7 @@
 using OnnxSbi.Contracts.Manifest;
 using OnnxSbi.Contracts.Onnx;
 using OnnxSbi.Runtime.Tests.Sampling;
+using OnnxSbi.Runtime.Integrators;
 
 namespace OnnxSbi.Runtime.Tests.Reliability;
 
@@ -45,7 +46,7 @@ public sealed class NonFiniteDrawsTests : IDisposable
             replace: new Dictionary<string, ModelProto> { ["velocity"] = DivideByZeroVelocity() }, name: "div0");
         using var model = PosteriorModel.Load(path);
 
-        var e = Assert.Throws<NonFiniteDrawsException>(() => model.Sample(X(0, 0), 300, new SamplingOptions { Method = "euler", Steps = 5 }));
+        var e = Assert.Throws<NonFiniteDrawsException>(() => model.Sample(X(0, 0), 300, new SamplingOptions { Method = IntegratorKind.Euler, Steps = 5 }));
 
         Assert.Equal(300, e.TotalCount);
         Assert.Equal(300, e.NonFiniteCount);

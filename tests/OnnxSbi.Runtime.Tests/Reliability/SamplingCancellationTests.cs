@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using OnnxSbi.Contracts.Manifest;
 using OnnxSbi.Runtime.Tests.Sampling;
+using OnnxSbi.Runtime.Integrators;
 
 namespace OnnxSbi.Runtime.Tests.Reliability;
 
@@ -20,12 +21,12 @@ public sealed class SamplingCancellationTests : IDisposable
     {
         string path = GaussianBundles.Write(dir, family);
         using var model = PosteriorModel.Load(path, new RuntimeOptions { ChunkSize = 64, IntraOpThreads = 1 });
-        var small = new SamplingOptions { Seed = 3, Method = "euler", Steps = 20 };
+        var small = new SamplingOptions { Seed = 3, Method = IntegratorKind.Euler, Steps = 20 };
         double[] before = model.Sample(X(0.5, -1), 200, small)["theta"];
 
         // 2 million draws of 2000 Euler steps (or 2000 consistency steps) in blocks of 64 rows would
         // run for many minutes; the cancel arrives 300 ms after the call started.
-        var huge = new SamplingOptions { Seed = 9, Method = "euler", Steps = 2000 };
+        var huge = new SamplingOptions { Seed = 9, Method = IntegratorKind.Euler, Steps = 2000 };
         using var cts = new CancellationTokenSource();
         var started = new ManualResetEventSlim();
         var clock = new Stopwatch();

@@ -28,7 +28,7 @@ internal static class GaussianBundles
     public static string Write(string directory, NetworkFamily family, Adapter? adapter = null,
         IReadOnlyDictionary<string, ModelProto>? replace = null, string? name = null)
     {
-        adapter ??= Adapter.Create().ToArray().ConvertDtype("float64", "float32")
+        adapter ??= Adapter.Create().ToArray().ConvertDtype(Dtype.Float64, Dtype.Float32)
             .Rename("theta", Adapter.InferenceVariables).Rename("x", Adapter.InferenceConditions);
         var manifest = new BundleManifest
         {

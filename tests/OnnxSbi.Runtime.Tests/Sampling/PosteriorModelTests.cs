@@ -2,6 +2,7 @@ using OnnxSbi.Contracts.Manifest;
 using OnnxSbi.Runtime.Compilation;
 using OnnxSbi.Runtime.Execution;
 using static OnnxSbi.Runtime.Tests.Sampling.GaussianBundles;
+using OnnxSbi.Runtime.Integrators;
 
 namespace OnnxSbi.Runtime.Tests.Sampling;
 
@@ -14,14 +15,14 @@ public sealed class PosteriorModelTests : IDisposable
     private static ArrayBatch X(params double[] values) => new ArrayBatch(values.Length / 2).Set("x", values, 2);
 
     [Theory]
-    [InlineData(NetworkFamily.FlowMatching, "rk4", 50)]
-    [InlineData(NetworkFamily.FlowMatching, "euler", 200)]
-    [InlineData(NetworkFamily.FlowMatching, "dopri5", null)]
-    [InlineData(NetworkFamily.FlowMatching, "tsit5", null)]
+    [InlineData(NetworkFamily.FlowMatching, IntegratorKind.Rk4, 50)]
+    [InlineData(NetworkFamily.FlowMatching, IntegratorKind.Euler, 200)]
+    [InlineData(NetworkFamily.FlowMatching, IntegratorKind.Dopri5, null)]
+    [InlineData(NetworkFamily.FlowMatching, IntegratorKind.Tsit5, null)]
     [InlineData(NetworkFamily.ConsistencyModel, null, 10)]
     [InlineData(NetworkFamily.ConsistencyModel, null, 5)]
     [InlineData(NetworkFamily.CouplingFlow, null, null)]
-    public void Sample_ExactGaussianGraphs_ReproducesPosteriorMoments(NetworkFamily family, string? method, int? steps)
+    public void Sample_ExactGaussianGraphs_ReproducesPosteriorMoments(NetworkFamily family, IntegratorKind? method, int? steps)
     {
         using var model = PosteriorModel.Load(Write(dir, family));
         var draws = model.Sample(X(1.0, -2.0, 0.0, 0.5), 20_000, new SamplingOptions { Seed = 3, Method = method, Steps = steps });

@@ -46,7 +46,7 @@ public sealed class TwoMoonsTask : SbiTask
     /// </summary>
     public override Adapter CreateAdapter() => Adapter.Create()
         .ToArray()
-        .ConvertDtype("float64", "float32")
+        .ConvertDtype(Dtype.Float64, Dtype.Float32)
         .Standardize(exclude: [TwoMoons.Parameters])
         .Rename(TwoMoons.Parameters, Adapter.InferenceVariables)
         .Rename(TwoMoons.Observations, Adapter.InferenceConditions);

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using OnnxSbi.Contracts.Manifest;
@@ -30,7 +29,8 @@ internal sealed class NativeCouplingInverse : ICouplingInverse
     private readonly int maxTransformed;
     private readonly int maxHeadWidth;
     private readonly int maxTailOutputs;
-    private readonly ConcurrentDictionary<int, ConcurrentBag<Block>> blocks = new();
+    // Scratch is managed memory: an evicted block size is left to the garbage collector.
+    private readonly BlockPool<int, Block> blocks = new(OnnxFunction.DefaultMaxPooledShapes, static _ => { });
     private long rowsEvaluated;
 
     /// <summary>Takes ownership of <paramref name="subnets"/>, one per coupling step of <paramref name="plan"/>, in order (made by <see cref="Open"/>).</summary>
@@ -108,8 +108,7 @@ internal sealed class NativeCouplingInverse : ICouplingInverse
     /// </summary>
     public Block Rent(int rows)
     {
-        var bag = blocks.GetOrAdd(rows, _ => new ConcurrentBag<Block>());
-        return bag.TryTake(out var block) ? block : new Block(this, rows);
+        return blocks.TryTake(rows, out var block) ? block : new Block(this, rows);
     }
 
     /// <summary>
@@ -422,6 +421,6 @@ internal sealed class NativeCouplingInverse : ICouplingInverse
 
         public int[] LaneBins { get; } = new int[Vector<float>.Count];
 
-        public void Dispose() => owner.blocks.GetOrAdd(Rows, _ => new ConcurrentBag<Block>()).Add(this);
+        public void Dispose() => owner.blocks.Return(Rows, this);
     }
 }

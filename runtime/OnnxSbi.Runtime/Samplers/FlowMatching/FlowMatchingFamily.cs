@@ -21,7 +21,7 @@ internal static class FlowMatchingFamily
         if (SolverLoopPass.Instance.Wanted(context))
         {
             bool required = context.Options.SolverLoop == SolverLoopMode.Graph;
-            var defaultKind = IntegratorKinds.Parse(defaults.Method);
+            var defaultKind = defaults.Method;
             OnnxFunction? Loop(IntegratorKind kind)
             {
                 var tableau = ButcherTableau.For(kind);
@@ -31,9 +31,9 @@ internal static class FlowMatchingFamily
             integration = loop;
             bool adaptiveDefault = ButcherTableau.For(defaultKind).E is not null;
             SolverLoopPass.Instance.Report(context, loop.UsesLoopGraph || adaptiveDefault, loop.UsesLoopGraph
-                ? $"fixed-step methods run as one loop graph per block (built for {defaults.Method}){(required ? "; adaptive methods are refused" : "; adaptive methods step from the host")}"
+                ? $"fixed-step methods run as one loop graph per block (built for {IntegratorKinds.ToName(defaults.Method)}){(required ? "; adaptive methods are refused" : "; adaptive methods step from the host")}"
                 : adaptiveDefault
-                    ? $"fixed-step methods run as one loop graph per block, built on first use; the default {defaults.Method} is adaptive and steps from the host"
+                    ? $"fixed-step methods run as one loop graph per block, built on first use; the default {IntegratorKinds.ToName(defaults.Method)} is adaptive and steps from the host"
                     : $"provider {context.Provider} cannot run the loop graph: the runtime steps the solver");
         }
         return new FlowMatchingPosteriorSampler(integration, defaults, d, c, context.BlockLayout);

@@ -32,16 +32,18 @@ internal sealed class FlowMatchingPosteriorSampler : NetworkSampler
 
     public IntegratorOptions Resolve(SamplingOptions o)
     {
-        var kind = IntegratorKinds.Parse(o.Method ?? defaults.Method);
+        var kind = o.Method ?? defaults.Method;
         return new IntegratorOptions(kind, o.Steps ?? defaults.Steps, o.Atol ?? defaults.Atol, o.Rtol ?? defaults.Rtol, defaults.MinSteps, defaults.MaxSteps);
     }
 
     public override IReadOnlyList<string> Check(SamplingOptions options)
     {
+        if (options.Method is { } method && !Enum.IsDefined(method))
+            throw new InvalidRequestException($"SamplingOptions.Method {(int)method} is not an IntegratorKind value; expected one of {IntegratorKinds.ValidNames}.");
         var resolved = Resolve(options);
         if (resolved.Steps <= 0) throw new InvalidRequestException($"Steps must be positive; got {resolved.Steps}.");
         if (!(resolved.Atol > 0) || !(resolved.Rtol > 0)) throw new InvalidRequestException($"Tolerances must be positive; got atol={resolved.Atol}, rtol={resolved.Rtol}.");
-        integration.Check(resolved, options.Method ?? defaults.Method);
+        integration.Check(resolved, IntegratorKinds.ToName(resolved.Kind));
         return [];
     }
 
@@ -52,10 +54,14 @@ internal sealed class FlowMatchingPosteriorSampler : NetworkSampler
 }
 
 /// <summary>The flow matching integrator defaults recorded in a bundle.</summary>
-internal sealed record FlowMatchingDefaults(string Method, int Steps, double Atol, double Rtol, int MinSteps, int MaxSteps)
+internal sealed record FlowMatchingDefaults(IntegratorKind Method, int Steps, double Atol, double Rtol, int MinSteps, int MaxSteps)
 {
+    /// <summary>
+    /// The defaults in <paramref name="m"/>, each unset one BayesFlow's (tsit5). The method's name has been checked
+    /// when the bundle was read (BundleValidator.CheckManifest).
+    /// </summary>
     public static FlowMatchingDefaults From(OnnxSbi.Contracts.Manifest.FlowMatchingSampler? m) => new(
-        string.IsNullOrEmpty(m?.DefaultMethod) ? "tsit5" : m!.DefaultMethod,
+        string.IsNullOrEmpty(m?.DefaultMethod) ? IntegratorKind.Tsit5 : IntegratorKinds.Parse(m!.DefaultMethod),
         m?.DefaultSteps > 0 ? m.DefaultSteps : 100,
         m?.Atol > 0 ? m.Atol : 1e-6,
         m?.Rtol > 0 ? m.Rtol : 1e-4,
