@@ -25,13 +25,15 @@ bench_command() {
   fi
 }
 declare -A cli=([old]="$(bench_command "$old_tree")" [new]="$(bench_command .)")
+# Each build reads its own tree's bundles: a newer manifest may carry fields an older reader refuses.
+declare -A models=([old]="$old_tree/models/two_moons" [new]="models/two_moons")
 for r in $(seq 1 "$rounds"); do
   for p in fp32 int8; do
     for m in ${MODELS:-consistency_model flow_matching}; do
       large=100; [ "$m" = flow_matching ] && large=5
       for v in old new; do
         echo "round $r $p $m $v  load $(cut -d' ' -f1-3 /proc/loadavg)"
-        ${cli[$v]} --model "models/two_moons/$m.onnxsbi" --repeats "${REPEATS:-5}" --large-conditions "$large" --no-memory \
+        ${cli[$v]} --model "${models[$v]}/$m.onnxsbi" --repeats "${REPEATS:-5}" --large-conditions "$large" --no-memory \
           --precision "$p" --out "$out/r${r}_${p}_${m}_${v}.json" | grep -E "onnxsbi +[a-z]"
       done
     done

@@ -14,6 +14,7 @@ public sealed class CliReferenceTests
     [
         ("onnxsbi", "runtime/OnnxSbi.Runtime.Cli", "onnxsbi", ["sample", "log-prob", "inspect", "diagnose"]),
         ("onnxsbi-train", "trainer/OnnxSbi.Trainer.Host", "onnxsbi-train", ["train"]),
+        ("onnxsbi-bench", "bench/OnnxSbi.Bench", "onnxsbi-bench", ["two-moons", "c2st", "diagnose", "runtime", "torch"]),
     ];
 
     private const string Begin = "<!-- BEGIN GENERATED: each program's and verb's --help; regenerate with ONNXSBI_UPDATE_DOCS=1 (see CliReferenceTests) -->";
