@@ -20,7 +20,7 @@ public sealed record NetworkOverrides(IReadOnlyList<int>? Widths = null, double?
 /// <param name="Build">Builds the network for (D, C, overrides).</param>
 public sealed record NetworkRecipe(string Name, string Title, int SeedEpochs, Func<int, int, NetworkOverrides, PosteriorNetwork> Build);
 
-/// <summary>The seed's four networks (ALGORITHMS.md §3–5, §7), by name.</summary>
+/// <summary>The seed's four networks (docs/two-moons.md#recipes), by name.</summary>
 public static partial class NetworkCatalog
 {
     /// <summary>Looks a recipe up, listing the valid names when it is unknown.</summary>

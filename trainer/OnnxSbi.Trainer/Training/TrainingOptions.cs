@@ -1,7 +1,7 @@
 namespace OnnxSbi.Trainer.Training;
 
 /// <summary>
-/// Optimization settings. Defaults are BayesFlow's (ALGORITHMS.md §7): learning rate 5e−4 with a
+/// Optimization settings. Defaults are BayesFlow's (docs/algorithms.md#training-schedule): learning rate 5e−4 with a
 /// linear warmup over 5% of all steps from 0.1·lr, then cosine decay to 0; AdamW (weight decay 5e−3)
 /// offline, Adam online; gradient-norm clipping at 1.5.
 /// </summary>
