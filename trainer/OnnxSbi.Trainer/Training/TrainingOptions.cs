@@ -45,9 +45,9 @@ public sealed record TrainingOptions
 
     /// <summary>
     /// libtorch intra-op threads during training. One by default: for the small MLPs of amortized
-    /// inference, batch 64, a second OpenMP thread gains little on an idle 2-core machine and is up to
-    /// 40× slower on a busy one, where its workers spin waiting for each other (measured: 50 flow
-    /// matching steps took 0.9 s on 1 thread and 36.6 s on 2 under load).
+    /// inference, batch 64, a second OpenMP thread gains little on an idle machine and is many times
+    /// slower on a busy one, where its workers spin waiting for each other (docs/training.md, "What the
+    /// defaults are").
     /// </summary>
     public int Threads { get; init; } = 1;
 
