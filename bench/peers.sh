@@ -13,7 +13,7 @@ pytorch_available() {
 }
 
 # pytorch_peer BUNDLE REPEATS THREADS [--int8]
-# ALGORITHMS.md §9: OpenBLAS with its AVX-512 kernels (no CORETYPE/L2 overrides), as many BLAS threads as torch threads.
+# docs/BENCHMARKS.md#eager-peers: OpenBLAS with its AVX-512 kernels (no CORETYPE/L2 overrides), as many BLAS threads as torch threads.
 pytorch_peer() {
   local bundle=$1 repeats=$2 threads=$3
   shift 3

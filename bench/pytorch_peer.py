@@ -15,8 +15,8 @@ quantized engine this torch build has (oneDNN on x86).
 `onnxsbi-bench runtime --provider cuda`. Its matrix products are full fp32 (PyTorch's default) unless --tf32
 allows TF32, the mode ONNX Runtime's CUDA provider uses for its Gemms by default.
 
-Run it as ALGORITHMS.md section 9 says: OPENBLAS_NUM_THREADS=1, with OPENBLAS_CORETYPE and
-OPENBLAS_L2_SIZE unset for this command only (bench/run_all.sh does that).
+Run it as docs/BENCHMARKS.md#eager-peers says: OPENBLAS_NUM_THREADS equal to --threads, with
+OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset for this command only (bench/peers.sh does that).
 """
 import argparse
 import json

@@ -349,8 +349,7 @@ internal static class RuntimeCommand
 
     /// <summary>
     /// The CPU as /proc/cpuinfo names it, with its family and model numbers: virtual machines of one
-    /// size can land on different CPU generations (e.g. "AMD EPYC" family 25 or 26), and the numbers
-    /// are only comparable on the same one.
+    /// size can land on different CPU generations, and the numbers are only comparable on the same one.
     /// </summary>
     private static string CpuName()
     {

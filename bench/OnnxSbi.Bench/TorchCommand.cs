@@ -56,9 +56,9 @@ internal static class TorchCommand
         long c = blocks[0].W.shape[1] - d - 1;
 
         // Each evaluation frees its intermediates where they die, as eager PyTorch's reference counting does
-        // and as the trainer's ResidualMlp.forward does. A dispose scope around the evaluation did not release
-        // them all (split's views outlived it until the .NET finalizer ran, and the process grew by about 1 GB
-        // per 1,000 draws per run), so nothing here is left to the scope.
+        // and as the trainer's ResidualMlp.forward does. A dispose scope around the evaluation does not release
+        // them all (split's views outlive it until the .NET finalizer runs, and the process grows with every
+        // run), so nothing here is left to the scope.
         Tensor Velocity(Tensor theta, Tensor t, Tensor cond)
         {
             var h = torch.cat([theta, t, cond], 1);

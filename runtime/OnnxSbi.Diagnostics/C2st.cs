@@ -4,7 +4,7 @@ namespace OnnxSbi.Diagnostics;
 
 /// <summary>
 /// The classifier two-sample test as sbibm scores posterior approximations (Lopez-Paz &amp; Oquab 2017;
-/// Lueckmann et al. 2021; ALGORITHMS.md §2): the cross-validated accuracy of an MLP trained to tell
+/// Lueckmann et al. 2021; docs/algorithms.md#c2st): the cross-validated accuracy of an MLP trained to tell
 /// reference draws (label 0) from model draws (label 1). 0.5 means indistinguishable, 1.0 fully separated.
 /// </summary>
 /// <remarks>

@@ -2,7 +2,7 @@ namespace OnnxSbi.Diagnostics;
 
 /// <summary>
 /// Settings of the classifier two-sample test. Defaults follow sbibm's C2ST with scikit-learn's
-/// MLPClassifier defaults (ALGORITHMS.md §2).
+/// MLPClassifier defaults (docs/algorithms.md#c2st).
 /// </summary>
 /// <param name="Folds">Cross-validation folds (sbibm: 5); at least 2.</param>
 /// <param name="Seed">Seed of the fold split, weight initialization and minibatch shuffling.</param>

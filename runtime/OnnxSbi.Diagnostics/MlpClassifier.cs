@@ -9,7 +9,7 @@ namespace OnnxSbi.Diagnostics;
 /// <summary>
 /// A binary MLP classifier with two ReLU hidden layers and a logistic output, trained with Adam on the
 /// log loss plus an L2 penalty: the model and training rule of scikit-learn's MLPClassifier, which
-/// sbibm's C2ST uses (ALGORITHMS.md §2).
+/// sbibm's C2ST uses (docs/algorithms.md#c2st).
 /// </summary>
 /// <remarks>
 /// Activations are stored feature-major (one row per unit, one column per sample, rows padded to a

@@ -8,7 +8,7 @@ using OnnxSbi.Runtime.Simulators;
 namespace OnnxSbi.Diagnostics;
 
 /// <summary>
-/// Validation without ground truth (ALGORITHMS.md §8): simulation-based calibration (Talts et al. 2018)
+/// Validation without ground truth (docs/algorithms.md#sbc): simulation-based calibration (Talts et al. 2018)
 /// with the simultaneous ECDF band of Säilynoja, Bürkner &amp; Vehtari (2022), and BayesFlow's default
 /// diagnostics — calibration error, coverage, posterior contraction, posterior z-scores, NRMSE and R² of
 /// recovery. Draws for all N datasets come from one batched <see cref="PosteriorModel.Sample"/> call.

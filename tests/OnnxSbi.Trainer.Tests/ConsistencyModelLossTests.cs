@@ -62,7 +62,10 @@ public class ConsistencyModelLossTests
         return net;
     }
 
-    /// <summary>ALGORITHMS.md §4's training step written out from the same generator stream (seed 21).</summary>
+    /// <summary>
+    /// The training step of docs/algorithms.md#consistency-models, written out from the same generator stream
+    /// (seed 21).
+    /// </summary>
     private static Tensor ManualLoss(ConsistencyModel net, Tensor theta, Tensor c, bool detachTeacher)
     {
         var o = net.Options;

@@ -5,7 +5,7 @@ namespace OnnxSbi.Trainer.Tests;
 [Collection("TorchSharp")]
 public class ConsistencyModelScheduleTests
 {
-    // Expected values below were computed by hand from the formulas of ALGORITHMS.md §4 (in Python's
+    // Expected values below were computed by hand from the formulas of docs/algorithms.md#consistency-models (in Python's
     // math module, double precision), not by the code under test.
 
     [Theory]

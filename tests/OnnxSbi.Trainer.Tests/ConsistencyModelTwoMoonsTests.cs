@@ -185,7 +185,7 @@ internal sealed record MoonStatistics(double OnCrescent, double PositiveSide, do
            $"mean ({Mean[0]:F3}, {Mean[1]:F3}), std ({Std[0]:F3}, {Std[1]:F3})";
 }
 
-/// <summary>A local two-moons simulator and its exact posterior at x = (0, 0), from ALGORITHMS.md §1.</summary>
+/// <summary>A local two-moons simulator and its exact posterior at x = (0, 0), from docs/algorithms.md#two-moons.</summary>
 internal static class TwoMoonsReference
 {
     /// <summary>θ ~ U(−1, 1)², α ~ U(−π/2, π/2), r ~ N(0.1, 0.01), and x from the model's formula; rows interleaved.</summary>

@@ -84,7 +84,7 @@ public class CouplingFlowTwoMoonsTests(ITestOutputHelper output) : SingleThreade
 
     /// <summary>
     /// Fraction of draws on the crescents, share on the θ1 + θ2 > 0 crescent among those, and mean
-    /// log-likelihood of x = (0, 0) (ALGORITHMS.md §1), with log p = −∞ clipped at −50 per draw.
+    /// log-likelihood of x = (0, 0) (docs/algorithms.md#two-moons), with log p = −∞ clipped at −50 per draw.
     /// </summary>
     private static (double Band, double Balance, double LogLik) Score((double T1, double T2)[] draws)
     {
@@ -106,7 +106,7 @@ public class CouplingFlowTwoMoonsTests(ITestOutputHelper output) : SingleThreade
         return ((double)band / draws.Length, band > 0 ? (double)positive / band : double.NaN, logLik / draws.Length);
     }
 
-    /// <summary>log p(x = (0, 0) | θ) = log N(ρ; 0.1, 0.01) − log(πρ) where u > 0 (ALGORITHMS.md §1).</summary>
+    /// <summary>log p(x = (0, 0) | θ) = log N(ρ; 0.1, 0.01) − log(πρ) where u > 0 (docs/algorithms.md#two-moons).</summary>
     private static double LogLikelihoodAtOrigin(double t1, double t2)
     {
         double u = -0.25 + Math.Abs(t1 + t2) / Math.Sqrt(2);
@@ -117,7 +117,7 @@ public class CouplingFlowTwoMoonsTests(ITestOutputHelper output) : SingleThreade
         return -0.5 * zr * zr - Math.Log(0.01 * Math.Sqrt(2 * Math.PI)) - Math.Log(Math.PI * rho);
     }
 
-    /// <summary>Exact posterior draws at x = (0, 0) by rejection from the prior (ALGORITHMS.md §1).</summary>
+    /// <summary>Exact posterior draws at x = (0, 0) by rejection from the prior (docs/algorithms.md#two-moons).</summary>
     private static (double T1, double T2)[] ReferencePosterior(int count, Random random)
     {
         // M bounds N(ρ; 0.1, 0.01)/(πρ): its maximum over ρ, found on a fine grid around the mode.
@@ -132,7 +132,7 @@ public class CouplingFlowTwoMoonsTests(ITestOutputHelper output) : SingleThreade
         return accepted.ToArray();
     }
 
-    /// <summary>The two moons simulator (ALGORITHMS.md §1) with θ from its uniform prior.</summary>
+    /// <summary>The two moons simulator (docs/algorithms.md#two-moons) with θ from its uniform prior.</summary>
     private static ((double T1, double T2)[] Theta, (double X1, double X2)[] X) TwoMoons(int n, Random random)
     {
         var theta = new (double, double)[n];

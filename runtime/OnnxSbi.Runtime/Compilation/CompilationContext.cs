@@ -12,7 +12,10 @@ namespace OnnxSbi.Runtime.Compilation;
 /// </summary>
 internal sealed class CompilationContext
 {
-    /// <summary>Rows per evaluation when neither the options nor the bundle say (measured, see <see cref="BlockLayout"/>).</summary>
+    /// <summary>
+    /// Rows per block on the CPU when neither the options nor the bundle say (see <see cref="BlockLayout"/>; measured:
+    /// docs/BENCHMARKS.md, "Parallel blocks" and "Tuning: chunk size, threads, spinning").
+    /// </summary>
     internal const int DefaultChunkSize = 512;
 
     /// <summary>
@@ -36,12 +39,12 @@ internal sealed class CompilationContext
         Passes = passes;
         Provider = options.Provider;
         var hints = bundle.Manifest.RuntimeHints;
-        // Defaults measured on the 2-core machine (docs/BENCHMARKS.md, `onnxsbi bench`), every family alike:
-        // 512-row blocks, one single-threaded block per core, no spinning. Intra-op threads split a graph's
-        // elementwise kernels badly (a residual block's eight passes over [rows, 256] took as long on two threads as
-        // on one); two blocks side by side keep both cores busy in every kernel. Against one 1,024-row block on two
-        // threads this was 1.1-1.3x faster for flow matching and the consistency model (fp32 and int8) and 1.7-1.8x
-        // for the coupling flows (against one 4,096-row block). Spinning workers fight other processes for the cores.
+        // The CPU defaults, every family alike: 512-row blocks, one single-threaded block per core, no spinning.
+        // Intra-op threads split a graph's elementwise kernels badly (a residual block's passes over [rows, 256]
+        // gain little from a second thread), while blocks running side by side keep every core busy in every
+        // kernel; spinning workers fight other processes for the cores (measured with `onnxsbi-bench runtime`:
+        // docs/BENCHMARKS.md, "Parallel blocks", "MLP families: fewer kernels per residual block, and parallel
+        // blocks" and "Tuning: chunk size, threads, spinning").
         chunk = options.ChunkSize > 0 ? options.ChunkSize : hints?.ChunkSize > 0 ? hints.ChunkSize : DefaultChunkSize;
         int? chosenThreads = options.IntraOpThreads > 0 ? options.IntraOpThreads : hints?.IntraOpThreads > 0 ? hints.IntraOpThreads : null;
         IntraOpThreads = chosenThreads ?? 1;
@@ -52,9 +55,8 @@ internal sealed class CompilationContext
     }
 
     /// <summary>
-    /// Parallel blocks when neither the options nor the bundle say: one per core. Measured on 2 cores and on
-    /// 16 cores (docs/BENCHMARKS.md, "GPU"), where 16 blocks sampled flow matching's
-    /// 3,000 draws 2.1-2.3x and 20 x 1,000 draws 3.9-8.6x faster than 2.
+    /// Parallel blocks when neither the options nor the bundle say: one per core, so that every core samples a
+    /// block of its own (measured on 2 and on 16 cores: docs/BENCHMARKS.md, "Parallel blocks" and "GPU").
     /// </summary>
     internal static int DefaultCores => Math.Max(1, Environment.ProcessorCount);
 

@@ -18,7 +18,7 @@ public enum IntegratorKind
 
 /// <summary>
 /// How to integrate: the method, the step count of fixed-step methods, and the tolerances and step
-/// limits of adaptive ones. Defaults follow BayesFlow 2.0.8+ (ALGORITHMS.md §3).
+/// limits of adaptive ones. Defaults follow BayesFlow 2.0.8+ (docs/algorithms.md#ode-integrators).
 /// </summary>
 /// <param name="Kind">The integration method.</param>
 /// <param name="Steps">Number of equal steps of <see cref="IntegratorKind.Euler"/> and <see cref="IntegratorKind.Rk4"/>; at least 1.</param>

@@ -16,7 +16,7 @@ namespace OnnxSbi.Runtime.Integrators;
 /// </remarks>
 internal sealed class OdeIntegrator
 {
-    // Step-size controller constants (ALGORITHMS.md §3, BayesFlow 2.0.8+): h_new = h·0.9·err^(-1/5),
+    // Step-size controller constants (docs/algorithms.md#ode-integrators, BayesFlow 2.0.8+): h_new = h·0.9·err^(-1/5),
     // the factor clipped to [0.2, 5]. The exponent is 1/(q+1) for the embedded order q = 4.
     private const double Safety = 0.9;
     private const double MinFactor = 0.2;

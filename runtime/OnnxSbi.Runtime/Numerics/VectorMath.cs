@@ -8,7 +8,8 @@ namespace OnnxSbi.Runtime.Numerics;
 /// exp and ln on <see cref="Vector{T}"/> lanes (and ln on <see cref="Vector256{T}"/>), built from the vector
 /// operations the JIT expands inline, for the native coupling transforms and the normal generator. The library routines (TensorPrimitives, Vector256.Exp) are as accurate
 /// but start as unoptimized tier-0 code that a short-lived or lightly used process may run for its whole
-/// life: measured here, the first thousands of calls were 10–13× slower. Callers mark their loops
+/// life, many times slower for the first thousands of calls (measured: docs/BENCHMARKS.md, "Native coupling
+/// inverse"). Callers mark their loops
 /// <see cref="MethodImplOptions.AggressiveOptimization"/>, so these inline into fully optimized code at once.
 /// Both are accurate to a few float32 ulps (tested against <see cref="MathF"/>). Polynomials use
 /// MultiplyAddEstimate: fused where the CPU has FMA, so the last bit may differ between machines.

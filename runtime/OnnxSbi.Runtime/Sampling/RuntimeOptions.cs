@@ -19,9 +19,10 @@ public enum NetworkPrecision
 
     /// <summary>
     /// Hidden layers (at least 32 inputs and outputs) run as int8 matrix products: weights quantized per
-    /// output column at load time, activations per call. About 2× faster for the seed's (256,)×6 MLPs on a
-    /// VNNI CPU, with a relative error of about 2% in the network's output; check the posterior with
-    /// <c>onnxsbi c2st</c> or SBC before deploying it (docs/BENCHMARKS.md). CPU provider only.
+    /// output column at load time, activations per call. Faster than float32 for wide hidden layers, at a small
+    /// relative error in the network's output (measured: docs/BENCHMARKS.md, "Int8 precision: speed and posterior
+    /// quality"; which CPUs: docs/precision.md); check the posterior with <c>onnxsbi-bench c2st --precision int8</c>
+    /// or SBC before deploying it. CPU provider only.
     /// </summary>
     Int8,
 }

@@ -140,8 +140,8 @@ public class TwoMoonsPosteriorTests(ITestOutputHelper output)
     [Fact]
     public void SampleExact_AtOrigin_ComponentStandardDeviationsNear023()
     {
-        // ALGORITHMS.md: "each reference component has a standard deviation of about 0.23". Component means
-        // parameter component: at x = 0 the posterior is ρ ~ N(0.1, 0.01²) and α ~ U(−π/2, π/2) on either
+        // docs/algorithms.md#two-moons: "each parameter component, θ1 and θ2, has a posterior standard
+        // deviation of about 0.23". Component means parameter component: at x = 0 the posterior is ρ ~ N(0.1, 0.01²) and α ~ U(−π/2, π/2) on either
         // crescent s = ±(0.25 + ρ cos α), d = −ρ sin α, with θ1 = (s − d)/√2, θ2 = (s + d)/√2. Hence
         // Var θ1 = Var θ2 = (E s² + E d²)/2 with E s² = 1/16 + 0.5·E ρ·E cos α + E ρ²·E cos² α and
         // E d² = E ρ²·E sin² α, where E cos α = 2/π, E cos² α = E sin² α = 1/2, E ρ² = 0.1² + 0.01².

@@ -6,7 +6,7 @@ namespace OnnxSbi.Tasks;
 
 /// <summary>
 /// The exact likelihood and reference posterior of the two moons task (Lueckmann et al. 2021, sbibm;
-/// ALGORITHMS.md §1), against which trained two-moons models are scored.
+/// docs/algorithms.md#two-moons), against which trained two-moons models are scored.
 /// </summary>
 /// <remarks>
 /// The simulator maps θ to x = (−|θ1+θ2|/√2 + r·cos α + 0.25, (−θ1+θ2)/√2 + r·sin α) with

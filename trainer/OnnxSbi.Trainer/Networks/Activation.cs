@@ -40,7 +40,7 @@ internal static class Activations
         {
             case Activation.Mish:
             {
-                // ORT has no Mish kernel and its Softplus is slow (ALGORITHMS.md §9). With q = sigmoid(−x),
+                // ORT has no Mish kernel and its Softplus is slow (docs/algorithms.md#mish). With q = sigmoid(−x),
                 // e^{softplus(x)} = 1 + e^x = 1/q, so tanh(softplus(x)) = (1 − q²)/(1 + q²): exact algebra.
                 string q = g.Node("Sigmoid", [g.Node("Neg", [x])]);
                 string q2 = g.Node("Mul", [q, q]);

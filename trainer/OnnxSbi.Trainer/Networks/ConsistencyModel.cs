@@ -69,7 +69,7 @@ public sealed record ConsistencyModelOptions(
 
 /// <summary>
 /// Consistency model posterior estimation with consistency training (Song et al. 2023; Song &amp; Dhariwal
-/// 2023; Schmitt et al. 2024; ALGORITHMS.md §4). The consistency function
+/// 2023; Schmitt et al. 2024; docs/algorithms.md#consistency-models). The consistency function
 /// f(θ, t, c) = c_skip(t)·θ + c_out(t)·F(θ, t/T, c) maps a point θ = θ₀ + t·z of the noising path back to
 /// its origin θ₀; the parametrization makes f(θ, ε, c) = θ exactly. Training pulls f at adjacent noise
 /// levels of a growing Karras grid together; sampling needs only a few evaluations of f.

@@ -4,7 +4,7 @@ namespace OnnxSbi.Trainer.Networks;
 
 /// <summary>
 /// The time discretizations of consistency training and multistep sampling (Song &amp; Dhariwal 2023,
-/// "Improved Techniques for Training Consistency Models", §2 and §3.4–3.5; ALGORITHMS.md §4).
+/// "Improved Techniques for Training Consistency Models", §2 and §3.4–3.5; docs/algorithms.md#consistency-models).
 /// Pure functions of the options, computed in double precision, so that the trainer, the manifest
 /// and (for <see cref="SamplingTimes"/>) the runtime agree on the same numbers.
 /// </summary>

@@ -9,7 +9,7 @@ namespace OnnxSbi.Trainer.Networks;
 
 /// <summary>Options of flow matching posterior estimation.</summary>
 /// <param name="Subnet">The residual MLP over concat(θ_t, t, c).</param>
-/// <param name="OptimalTransport">Pair noise and data within each minibatch by entropic optimal transport (Sinkhorn, ALGORITHMS.md §3).</param>
+/// <param name="OptimalTransport">Pair noise and data within each minibatch by entropic optimal transport (Sinkhorn, docs/algorithms.md#optimal-transport).</param>
 /// <param name="SinkhornRegularization">Entropic regularization of the optimal-transport plan.</param>
 /// <param name="DefaultMethod">Integrator recorded as the runtime default: euler, rk4, dopri5 or tsit5.</param>
 /// <param name="DefaultSteps">Steps for the fixed-step integrators.</param>

@@ -20,7 +20,7 @@ public sealed record NetworkOverrides(IReadOnlyList<int>? Widths = null, double?
 /// <param name="Build">Builds the network for (D, C, overrides).</param>
 public sealed record NetworkRecipe(string Name, string Title, int SeedEpochs, Func<int, int, NetworkOverrides, PosteriorNetwork> Build);
 
-/// <summary>The seed's four networks (ALGORITHMS.md §3–5, §7), by name.</summary>
+/// <summary>The seed's four networks (docs/two-moons.md#recipes), by name.</summary>
 public static partial class NetworkCatalog
 {
     /// <summary>Looks a recipe up, listing the valid names when it is unknown.</summary>
@@ -36,19 +36,19 @@ public static partial class NetworkCatalog
 
     /// <summary>
     /// Flow matching with the seed's MLP (256,)×6, dropout 0, 50 epochs. Its runtime default is RK4 with
-    /// 25 steps (100 network evaluations): on the seed model it scored C2ST 0.517 at x = (0, 0), against
-    /// 0.521 for BayesFlow's adaptive Tsit5 default, which needs at least 300 evaluations (min 50 steps).
+    /// 25 steps (100 network evaluations): on the seed model it scores a C2ST at x = (0, 0) as good as BayesFlow's
+    /// adaptive Tsit5 default, which needs at least 300 evaluations (min 50 steps)
+    /// (<c>onnxsbi-bench c2st --model models/two_moons/flow_matching.onnxsbi --method tsit5</c> against the default).
     /// </summary>
     public static NetworkRecipe FlowMatchingSeed { get; } = new("flow_matching", "Flow Matching", 50,
         (d, c, o) => new FlowMatching(d, c, new FlowMatchingOptions(Subnet(o, Enumerable.Repeat(256, 6).ToArray(), 0.0), DefaultMethod: "rk4", DefaultSteps: 25)));
 
     /// <summary>
     /// Consistency model: MLP (64,)×6, dropout 0, max_time 10, sigma2 1.0, total_steps = the run's steps (512·800),
-    /// 800 epochs, BayesFlow's 10 sampling steps. The seed's (256,)×6 for 50 epochs scored C2ST 0.586–0.594 at
-    /// x = (0, 0) with 10 steps and was best at 3 (0.552); consistency training needs a long schedule, and (64,)×6
-    /// for 800 epochs scores 0.508–0.514 with 10 steps and 0.512–0.516 with 3 (0.538 after 400 epochs, 0.622 after
-    /// 200), 10,000 draws, sampling seeds 1 and 2, while doing 16× less network work per draw: 3,000 draws in
-    /// 10 steps take about 10 ms on the 2-core benchmark machine against about 98 ms (docs/DESIGN.md, docs/BENCHMARKS.md).
+    /// 800 epochs, BayesFlow's 10 sampling steps. Consistency training refines its discretization over the whole
+    /// schedule and gains far more from a long one than from width: this network, trained 16 times as many epochs
+    /// as the seed's (256,)×6, scores a better C2ST with one sixteenth of the network work per draw, which the
+    /// runtime's latency target for 10 steps × 3,000 draws needs (measured: docs/two-moons.md#recipes).
     /// </summary>
     public static NetworkRecipe ConsistencyModelSeed { get; } = new("consistency_model", "Consistency Model", ConsistencyEpochs,
         (d, c, o) => new ConsistencyModel(d, c, new ConsistencyModelOptions(Subnet(o, Enumerable.Repeat(64, 6).ToArray(), 0.0),
@@ -58,21 +58,17 @@ public static partial class NetworkCatalog
 
     /// <summary>
     /// Affine coupling flow: depth 8, subnet widths (64, 64), 30 epochs, dropout 0 like the seed's other
-    /// networks. With BayesFlow's coupling default of 0.05 the seed run scored C2ST 0.739 at x = (0, 0)
-    /// and its loss at epoch 27 (−2.73) was worse than the dropout-free run's at epoch 12 (−2.99): the
-    /// two-moons posterior is a thin band that dropout noise in the coupling scales blurs.
+    /// networks. BayesFlow's coupling dropout of 0.05 gives a worse C2ST and a worse loss here: the two-moons
+    /// posterior is a thin band that dropout noise in the coupling scales blurs (measured: docs/two-moons.md#recipes).
     /// </summary>
     public static NetworkRecipe AffineCouplingFlowSeed { get; } = new("affine_coupling_flow", "Affine Coupling Flow", 30,
         (d, c, o) => new CouplingFlow(d, c, new CouplingFlowOptions(Depth: 8, Transform: "affine", SubnetWidths: o.Widths ?? [64, 64], SubnetDropout: o.Dropout ?? 0.0)));
 
     /// <summary>
     /// Spline coupling flow: depth 4, subnet widths (64, 64) like the affine flow's, 30 epochs, dropout 0 for the
-    /// same reason as the affine flow. Trained on the seed data with seed 1 and scored on 10,000 draws with (128, 128)
-    /// subnets, BayesFlow's coupling dropout of 0.05 gave final validation loss −3.30, C2ST 0.560 at x = (0, 0) and 0.601 over the
-    /// 10 test observations; dropout 0 gave −3.64, 0.530 and 0.559 (docs/DESIGN.md). BayesFlow's default widths
-    /// (128, 128) scored no better than (64, 64) — 0.531 / 0.560 against 0.535 / 0.554 — for 3.1× the subnets'
-    /// Gemm work: 8.16 ms against 3.30 ms for 3,000 draws in fp32, side by side on the 2-core benchmark machine
-    /// (docs/BENCHMARKS.md).
+    /// same reason as the affine flow. BayesFlow's default widths (128, 128) score no better in C2ST than (64, 64) for
+    /// 3.1× the subnets' Gemm work, and take correspondingly longer to sample (measured: docs/two-moons.md#recipes;
+    /// docs/BENCHMARKS.md, "Spline subnets (64, 64), and a smaller consistency model").
     /// </summary>
     public static NetworkRecipe SplineCouplingFlowSeed { get; } = new("spline_coupling_flow", "Spline Coupling Flow", 30,
         (d, c, o) => new CouplingFlow(d, c, new CouplingFlowOptions(Depth: 4, Transform: "spline", SubnetWidths: o.Widths ?? [64, 64], SubnetDropout: o.Dropout ?? 0.0)));

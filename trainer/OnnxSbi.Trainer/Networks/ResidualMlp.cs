@@ -26,7 +26,7 @@ public sealed record MlpOptions(IReadOnlyList<int> Widths, Activation Activation
 
 /// <summary>
 /// BayesFlow's residual MLP: each block computes h' = Proj(h) + act(dropout(Dense(h))), the residual
-/// projection being a second dense layer (ALGORITHMS.md §3). Dense and Proj read the same input, so
+/// projection being a second dense layer (docs/algorithms.md#flow-matching). Dense and Proj read the same input, so
 /// they are stored as one layer of twice the width: one matrix product per block in training and in
 /// the exported graph, with the same function as two separate layers.
 /// </summary>

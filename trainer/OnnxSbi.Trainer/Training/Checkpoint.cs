@@ -51,7 +51,7 @@ internal static class Checkpoint
             using (var r = new BinaryReader(new MemoryStream(ReadEntry(zip, path, "optimizer.bin")))) optimizer.load_state_dict(r);
             byte[] g = ReadEntry(zip, path, "generator.bin");
             using (var state = tensor(g, dtype: ScalarType.Byte)) generator.set_state(state);
-            // Optional, for checkpoints written before the global generator was saved.
+            // Optional: a checkpoint without the global generator's state leaves torch's global generator as it is.
             if (zip.GetEntry("global_generator.bin") is not null)
                 using (var state = tensor(ReadEntry(zip, path, "global_generator.bin"), dtype: ScalarType.Byte)) torch.random.set_rng_state(state);
             return history;

@@ -1,7 +1,7 @@
 namespace OnnxSbi.Trainer.Training;
 
 /// <summary>
-/// Optimization settings. Defaults are BayesFlow's (ALGORITHMS.md §7): learning rate 5e−4 with a
+/// Optimization settings. Defaults are BayesFlow's (docs/algorithms.md#training-schedule): learning rate 5e−4 with a
 /// linear warmup over 5% of all steps from 0.1·lr, then cosine decay to 0; AdamW (weight decay 5e−3)
 /// offline, Adam online; gradient-norm clipping at 1.5.
 /// </summary>
@@ -45,9 +45,9 @@ public sealed record TrainingOptions
 
     /// <summary>
     /// libtorch intra-op threads during training. One by default: for the small MLPs of amortized
-    /// inference, batch 64, a second OpenMP thread gains little on an idle 2-core machine and is up to
-    /// 40× slower on a busy one, where its workers spin waiting for each other (measured: 50 flow
-    /// matching steps took 0.9 s on 1 thread and 36.6 s on 2 under load).
+    /// inference, batch 64, a second OpenMP thread gains little on an idle machine and is many times
+    /// slower on a busy one, where its workers spin waiting for each other (docs/training.md, "What the
+    /// defaults are").
     /// </summary>
     public int Threads { get; init; } = 1;
 

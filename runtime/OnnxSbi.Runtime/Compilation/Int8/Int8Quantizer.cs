@@ -26,10 +26,10 @@ internal static class Int8Quantizer
     /// <summary>Smallest input and output width of a Gemm that is quantized.</summary>
     public const int MinDimension = 32;
 
-    /// <summary>How ONNX Runtime's u8×s8 matrix kernel accumulates on this CPU.</summary>
+    /// <summary>How ONNX Runtime's u8×s8 matrix kernel accumulates on the CPU the process runs on.</summary>
     public static U8S8Accumulation Accumulation { get; } = DetectAccumulation();
 
-    /// <summary>The weight range R used on this CPU: 127 where <see cref="Accumulation"/> is exact, 63 elsewhere.</summary>
+    /// <summary>The weight range R used on the CPU the process runs on: 127 where <see cref="Accumulation"/> is exact, 63 elsewhere.</summary>
     public static int WeightRange { get; } = Accumulation == U8S8Accumulation.Exact ? 127 : 63;
 
     /// <summary>Returns the rewritten model (the input itself when nothing is replaced) and the number of Gemms replaced.</summary>

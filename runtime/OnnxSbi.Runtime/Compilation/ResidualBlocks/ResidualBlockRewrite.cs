@@ -22,8 +22,9 @@ namespace OnnxSbi.Runtime.Compilation;
 /// </code>
 /// two Gemms of width w (no Split copy) and four or five elementwise kernels. The combined form folds u into
 /// the projection's weights, which is exact algebra in float; it is not used for int8, where W_p − W_d and W_d
-/// would be quantized separately and u would no longer cancel (measured: relative RMS error of the velocity
-/// 3.5% against 2.25% for the separate form, which quantizes exactly the weights the exported graph had).
+/// would be quantized separately and u would not cancel exactly; the separate form quantizes exactly the weights
+/// the exported graph had, and its velocity stays closer to float (measured: docs/BENCHMARKS.md, "MLP families:
+/// fewer kernels per residual block, and parallel blocks").
 /// </summary>
 /// <remarks>
 /// Only blocks the exporter declares (the manifest's <c>residual_blocks</c> of the graph's entry, written by the

@@ -12,11 +12,11 @@ namespace OnnxSbi.Runtime.Compilation;
 /// the rest (<see cref="Samplers.NativeCouplingInverse"/>). A coupling subnet reads [kept half, conditions] — three
 /// columns for Two Moons — and the affine flow's writes two. ONNX Runtime's Gemm does little useful work on
 /// such thin products: a 2-wide output is computed in its kernels' 16-wide panels, and a 3-deep product is
-/// mostly the call's fixed cost and the separate pass that broadcasts the bias. Measured per 512 rows on one
-/// core: 10 µs for the 3 → 64 layer and 13 µs for the 64 → 2 layer, of 78 µs for the whole subnet. On the host the first layer is a sum of scaled weight rows, and the conditions' share of
-/// it is computed once per condition instead of once per row and coupling; the last layer is a few dot
-/// products per row (4 µs and 5 µs here). Everything between, the wide products and the activations, stays
-/// in ONNX Runtime, and int8 quantizes it as before.
+/// mostly the call's fixed cost and the separate pass that broadcasts the bias, so the two thin layers take a
+/// large share of the subnet's time (measured: docs/BENCHMARKS.md, "Thin subnet layers on the host"). On the
+/// host the first layer is a sum of scaled weight rows, and the conditions' share of it is computed once per
+/// condition instead of once per row and coupling; the last layer is a few dot products per row. Everything
+/// between, the wide products and the activations, stays in ONNX Runtime, where int8 quantizes it.
 /// </summary>
 /// <param name="Model">The remaining graph: input <paramref name="Input"/> [N, InputWidth], output <paramref name="Output"/> [N, OutputWidth].</param>
 /// <param name="Input">The remaining graph's input: the subnet's, or the first layer's output when <paramref name="Head"/> is set.</param>
@@ -28,15 +28,16 @@ namespace OnnxSbi.Runtime.Compilation;
 internal sealed record SubnetSplit(byte[] Model, string Input, int InputWidth, string Output, int OutputWidth, SubnetHead? Head, SubnetTail? Tail)
 {
     /// <summary>
-    /// The widest kept half whose first layer runs on the host: its cost there grows by ~3 µs per kept column and
-    /// 512 rows, the Gemm's by ~0.7 µs (`bench/tools/subnet_split.cs -- widths`: host 3.9 / 7.1 / 9.7 µs for 1 / 2 / 3
-    /// kept columns and 2 conditions → 64, ONNX Runtime 7.0 / 8.1 / 8.4 µs).
+    /// The widest kept half whose first layer runs on the host: the host's cost grows with each kept column several
+    /// times faster than the Gemm's, and beyond two columns the Gemm is the cheaper one (measured with
+    /// `dotnet run -c Release bench/tools/subnet_split.cs -- widths`; docs/BENCHMARKS.md, "Thin subnet layers on the host").
     /// </summary>
     public const int MaxHostKeptWidth = 2;
 
     /// <summary>
-    /// The widest last layer run on the host: ~2.2 µs per output and 512 rows there, ~11 µs for any width up to
-    /// ONNX Runtime's 16-wide panel (same tool: host 4.5 / 9.0 / 17.3 µs for 2 / 4 / 8 outputs from 64).
+    /// The widest last layer run on the host: the host's cost grows with each output, while ONNX Runtime's stays
+    /// flat up to its kernels' 16-wide panel, and beyond four outputs the Gemm is the cheaper one (measured with the
+    /// same tool).
     /// </summary>
     public const int MaxHostOutputWidth = 4;
 
@@ -45,8 +46,8 @@ internal sealed record SubnetSplit(byte[] Model, string Input, int InputWidth, s
     /// its first node goes to the host when it is a plain Gemm (float initializer weights and bias, alpha = beta
     /// = 1) reading only the subnet's input, with a kept half of at most <see cref="MaxHostKeptWidth"/>
     /// columns; its last node when it is such a Gemm writing the subnet's output, at most
-    /// <see cref="MaxHostOutputWidth"/> wide (where the host is faster, measured). Anything else stays in the graph, so a subnet of another shape
-    /// runs whole, as before.
+    /// <see cref="MaxHostOutputWidth"/> wide (where the host is faster). Anything else stays in the graph, so a subnet
+    /// of another shape runs whole.
     /// </summary>
     public static SubnetSplit Of(PlanSubnet subnet, int conditionDim)
     {

@@ -13,7 +13,7 @@ namespace OnnxSbi.Runtime.Samplers;
 /// A coupling flow's inverse pass z → θ run step by step (<see cref="CouplingPlan"/>): each coupling's
 /// subnet in ONNX Runtime (its thin first and last layers on the host, <see cref="SubnetSplit"/>), and its
 /// transform, the ActNorms and the permutations here, in place on the block's state. The arithmetic is the
-/// exported inverse graph's, operation for operation (ALGORITHMS.md §5), so the two agree to float32
+/// exported inverse graph's, operation for operation (docs/algorithms.md#coupling-flows), so the two agree to float32
 /// rounding; what changes is the cost: a few hundred small graph kernels per block become one pass over the
 /// subnet outputs per coupling.
 /// </summary>

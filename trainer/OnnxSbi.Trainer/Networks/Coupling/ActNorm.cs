@@ -8,7 +8,7 @@ namespace OnnxSbi.Trainer.Networks;
 
 /// <summary>
 /// Activation normalization (Kingma &amp; Dhariwal 2018): z = s ⊙ x + b with log|det| = Σ ln|s|
-/// (ALGORITHMS.md §5). The scale is stored as ℓ = ln s: s stays positive, and AdamW's weight decay
+/// (docs/algorithms.md#actnorm). The scale is stored as ℓ = ln s: s stays positive, and AdamW's weight decay
 /// pulls the layer towards the identity rather than towards s = 0. It starts as the identity; the
 /// adapter already standardizes θ, so no data-dependent initialization is needed.
 /// </summary>

@@ -7,7 +7,7 @@ namespace OnnxSbi.Trainer.Networks;
 /// The affine coupling of Dinh et al. 2017, z = s·x + t, with BayesFlow's soft clamp of the scale,
 /// s = softplus(asinh(s_raw) + ln(e − 1)): positive, equal to 1 at s_raw = 0 (so a zero subnet is
 /// the identity), and growing only logarithmically in s_raw, which keeps early training stable.
-/// log|det| = Σ ln s (ALGORITHMS.md §5).
+/// log|det| = Σ ln s (docs/algorithms.md#affine-coupling).
 /// </summary>
 internal sealed class AffineTransform : CouplingTransform
 {

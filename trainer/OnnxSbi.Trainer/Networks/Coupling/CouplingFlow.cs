@@ -13,7 +13,7 @@ namespace OnnxSbi.Trainer.Networks;
 /// A conditional coupling flow (Dinh et al. 2017; Durkan et al. 2019; BayesFlow's <c>CouplingFlow</c>):
 /// an invertible map z = f(θ; c) to a standard normal latent, trained by maximum likelihood,
 /// log q(θ | c) = log N(f(θ; c); 0, I) + log|det ∂f/∂θ|. Each of the <see cref="CouplingFlowOptions.Depth"/>
-/// levels is [ActNorm] → [permutation] → dual coupling (ALGORITHMS.md §5). Sampling draws z ~ N(0, I)
+/// levels is [ActNorm] → [permutation] → dual coupling (docs/algorithms.md#coupling-flows). Sampling draws z ~ N(0, I)
 /// and runs the inverse. Exports two graphs: "inverse" (z, conditions → theta) for sampling and
 /// "forward" (theta, conditions → z, log_det) for densities.
 /// </summary>

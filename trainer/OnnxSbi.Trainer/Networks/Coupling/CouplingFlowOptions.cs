@@ -1,7 +1,7 @@
 namespace OnnxSbi.Trainer.Networks;
 
 /// <summary>
-/// Options of a coupling flow (ALGORITHMS.md §5). The defaults are BayesFlow's <c>CouplingFlow</c>:
+/// Options of a coupling flow (docs/algorithms.md#coupling-flows). The defaults are BayesFlow's <c>CouplingFlow</c>:
 /// depth 6, affine couplings, random permutations, ActNorm on, subnets of widths (128, 128) with
 /// dropout 0.05 (SiLU standing in for hard_silu) and, for the spline, 16 bins on (−3, 3) with minimum bin width and height 0.1.
 /// </summary>
@@ -12,8 +12,8 @@ namespace OnnxSbi.Trainer.Networks;
 /// <param name="SubnetWidths">Hidden widths of each coupling subnet; null means (128, 128).</param>
 /// <param name="SubnetActivation">
 /// Hidden activation of the subnets. BayesFlow's newest default is hard_silu, a piecewise SiLU that
-/// <see cref="Activation"/> does not offer; SiLU is the smooth original, and ONNX Runtime fuses it
-/// (ALGORITHMS.md §9), which made the exported graphs 20–40% faster than with mish (BayesFlow's earlier default).
+/// <see cref="Activation"/> does not offer; SiLU is the smooth original, and ONNX Runtime fuses it into one
+/// kernel (docs/algorithms.md#silu), where mish stays a chain of element-wise kernels (docs/algorithms.md#mish).
 /// </param>
 /// <param name="SubnetDropout">Dropout rate after every hidden layer of the subnets, in [0, 1).</param>
 /// <param name="Bins">Spline bins K (at least 2).</param>

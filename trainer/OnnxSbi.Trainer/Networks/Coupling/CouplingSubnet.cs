@@ -9,7 +9,7 @@ namespace OnnxSbi.Trainer.Networks;
 /// The conditioner of a coupling: a plain MLP (no residual connections, as BayesFlow's coupling
 /// subnet) from [kept half, conditions] to the transform's raw parameters. Each hidden layer is
 /// Dense (he_normal) → dropout → activation, the order of the project's residual MLP. The output layer
-/// starts at zero, so every coupling starts as the identity (ALGORITHMS.md §5).
+/// starts at zero, so every coupling starts as the identity (docs/algorithms.md#dual-coupling).
 /// </summary>
 internal sealed class CouplingSubnet : nn.Module<Tensor, Tensor>
 {

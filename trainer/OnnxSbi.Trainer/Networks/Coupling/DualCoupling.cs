@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace OnnxSbi.Trainer.Networks;
 
 /// <summary>
-/// BayesFlow's dual coupling (ALGORITHMS.md §5; Dinh et al. 2017): with θ1 the first ⌊D/2⌋ dimensions
+/// BayesFlow's dual coupling (docs/algorithms.md#dual-coupling; Dinh et al. 2017): with θ1 the first ⌊D/2⌋ dimensions
 /// and θ2 the rest, z2 = T(θ2; NN_a([θ1, c])), then z1 = T(θ1; NN_b([z2, c])), output [z1, z2]. Each
 /// half is conditioned only on values the inverse already knows, so the inverse runs the two steps in
 /// reverse order. With D = 1 the first half is empty and only z2 = T(θ2; NN_a(c)) remains.

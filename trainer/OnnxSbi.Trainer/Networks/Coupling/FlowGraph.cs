@@ -25,7 +25,7 @@ internal static class FlowGraph
 
     /// <summary>
     /// softplus(x) = max(x, 0) − log σ(|x|), exact algebra (log(1 + e^−|x|) = −log σ(|x|)). ONNX
-    /// Runtime's Softplus kernel is scalar and slow (ALGORITHMS.md §9); these four kernels are not.
+    /// Runtime's Softplus kernel is scalar and slow (docs/algorithms.md#mish); these four kernels are not.
     /// σ(|x|) ∈ [0.5, 1], so nothing overflows; the absolute error is a float32 ulp of 1, which costs
     /// relative precision only where softplus(x) &lt; 1e−3 (x &lt; −7), far outside useful slopes and scales.
     /// </summary>
