@@ -50,7 +50,7 @@ internal static class CliOption
         var table = choices.ToDictionary(e => e.Name, e => new Named<T>(e.Name, e.Value), StringComparer.OrdinalIgnoreCase);
         return Last(new Option<Named<T>>(name) { Description = description, HelpName = helpName, DefaultValueFactory = _ => table[defaultName] },
             t => table.TryGetValue(t, out var v) ? v : throw new FormatException(
-                $"{name} must be {string.Join(" or ", helpName.Split('|').Select(c => $"'{c}'"))}; got '{t}'."));
+                $"{name} must be {OneOf(helpName.Split('|'))}; got '{t}'."));
     }
 
     /// <summary>True when <paramref name="option"/> was given on the command line (not filled in from its default).</summary>
@@ -85,6 +85,11 @@ internal static class CliOption
         };
         return option;
     }
+
+    /// <summary>'a', 'b' or 'c'.</summary>
+    private static string OneOf(string[] choices) => choices.Length == 1
+        ? $"'{choices[0]}'"
+        : string.Join(", ", choices[..^1].Select(c => $"'{c}'")) + $" or '{choices[^1]}'";
 }
 
 /// <summary>A value chosen on the command line by <paramref name="Name"/>; the help shows the name, not the enum member.</summary>
