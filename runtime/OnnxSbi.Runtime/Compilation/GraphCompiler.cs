@@ -84,7 +84,7 @@ public static class GraphCompiler
 
     /// <summary>
     /// The coupling subnets of <paramref name="bundle"/> as the native coupling inverse cuts them out of its inverse graph,
-    /// one per inverse step in step order, whole (before any layer moves to the host) and before the graph passes;
+    /// one per coupling step in step order, whole (before any layer moves to the host) and before the graph passes;
     /// empty when the bundle is not a coupling flow whose manifest lists inverse steps.
     /// </summary>
     /// <param name="bundle">The bundle, read and validated.</param>
