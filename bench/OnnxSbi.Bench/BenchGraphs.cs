@@ -2,7 +2,6 @@ using System.Diagnostics;
 using Microsoft.ML.OnnxRuntime;
 using OnnxSbi.Contracts.Onnx;
 using OnnxSbi.Runtime.Compilation;
-using OnnxSbi.Runtime.Execution;
 
 namespace OnnxSbi.Bench;
 
@@ -95,8 +94,7 @@ internal static class BenchGraphs
     public static (double Median, double Best) CeilingSecondsPerRun(IReadOnlyList<MatrixProduct> products, int rows, int repeats, PosteriorModel model, int deviceId)
     {
         var (bytes, inputs, outputs) = Ceiling(products);
-        using var session = Sessions.Create(model.SourcePath, GraphCompiler.Prepare(bytes, [], model.Precision), model.Provider, deviceId, fallbackToCpu: false,
-            model.IntraOpThreads, model.AllowSpinning).Session;
+        using var session = model.CreateSession(GraphCompiler.Prepare(bytes, [], model.Precision));
         using var deviceMemory = model.Provider == ExecutionProvider.Cuda ? new OrtMemoryInfo(OrtMemoryInfo.allocatorCUDA, OrtAllocatorType.DeviceAllocator, deviceId, OrtMemType.Default) : null;
         using var binding = session.CreateIoBinding();
         using var run = new RunOptions();

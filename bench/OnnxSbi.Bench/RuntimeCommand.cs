@@ -107,7 +107,7 @@ internal static class RuntimeCommand
     private static ArrayBatch ZeroConditions(PosteriorModel model, int rows)
     {
         var batch = new ArrayBatch(rows);
-        foreach (var spec in model.Manifest.ConditionVariables)
+        foreach (var spec in model.Description.ConditionVariables)
         {
             int width = (int)spec.Shape.Aggregate(1L, (p, d) => p * d);
             batch.Set(spec.Name, new double[rows * width], spec.Shape.Select(d => (int)d).ToArray());
@@ -123,7 +123,7 @@ internal static class RuntimeCommand
     private static (double Ms, long Rows, List<double> All, double CpuMs) Time(PosteriorModel model, int conditions, int draws, int repeats, CancellationToken ct, int fmSteps = 25, bool warmUp = true)
     {
         var x = ZeroConditions(model, conditions);
-        if (warmUp) model.Sample(x, draws, BenchSampling(model.Manifest.Family, 1, fmSteps), ct);
+        if (warmUp) model.Sample(x, draws, BenchSampling(model.Description.Family, 1, fmSteps), ct);
         var times = new List<double>();
         var cpu = new List<double>();
         long rows = 0;
@@ -134,7 +134,7 @@ internal static class RuntimeCommand
             process.Refresh();
             var cpuBefore = process.TotalProcessorTime;
             var clock = Stopwatch.StartNew();
-            model.Sample(x, draws, BenchSampling(model.Manifest.Family, (ulong)r + 2, fmSteps), ct);
+            model.Sample(x, draws, BenchSampling(model.Description.Family, (ulong)r + 2, fmSteps), ct);
             times.Add(clock.Elapsed.TotalMilliseconds);
             process.Refresh();
             cpu.Add((process.TotalProcessorTime - cpuBefore).TotalMilliseconds);
@@ -151,9 +151,9 @@ internal static class RuntimeCommand
         // MatMuls of the whole graph become additions), so its FLOPs and ceiling are the subnets'. The shapes
         // are those of the graph the sessions run: residual blocks as two w-wide Gemms, no Split (the same FLOPs
         // as the exported 2w-wide Gemm, and a ceiling without the Split's copy).
-        var products = model.UsesNativeCouplingInverse
-            ? contents.CouplingPlan!.Subnets.SelectMany(s => BenchGraphs.Products(GraphCompiler.Prepare(s.Model, [], NetworkPrecision.Float32))).ToList()
-            : BenchGraphs.Products(GraphCompiler.Prepare(contents, model.SamplingRole, new RuntimeOptions()));
+        var products = model.Plan.Strategy == ExecutionStrategy.NativeCouplingInverse
+            ? GraphCompiler.CouplingSubnets(contents).SelectMany(s => BenchGraphs.Products(GraphCompiler.Prepare(s, [], NetworkPrecision.Float32))).ToList()
+            : BenchGraphs.Products(GraphCompiler.Prepare(contents, model.Plan.SamplingRole, new RuntimeOptions()));
         long flopsPerRow = products.Sum(p => p.FlopsPerRow);
         var lat1k = Time(model, 1, 1000, repeats, ct);
         var lat3k = Time(model, 1, 3000, repeats, ct);
@@ -162,7 +162,7 @@ internal static class RuntimeCommand
         int ceilingRows = Math.Min(model.ChunkSize, 3000);
         // Parallel blocks: P single-threaded blocks at once can at best reach P times one block's ceiling.
         var ceilingSeconds = BenchGraphs.CeilingSecondsPerRun(products, ceilingRows, repeats, model, runtime.DeviceId);
-        ceilingSeconds = (ceilingSeconds.Median / model.ParallelBlocks, ceilingSeconds.Best / model.ParallelBlocks);
+        ceilingSeconds = (ceilingSeconds.Median / model.Plan.ParallelBlocks, ceilingSeconds.Best / model.Plan.ParallelBlocks);
         double ceilingGflops = ceilingRows * (double)flopsPerRow / ceilingSeconds.Median / 1e9;
         // Best-of-R rates too: on a shared machine other jobs only ever slow a run down, so the fastest
         // run of each is the better estimate of what the code can do, and best/best the fairer ratio.
@@ -174,19 +174,19 @@ internal static class RuntimeCommand
         var result = new JsonObject
         {
             ["model"] = path,
-            ["family"] = model.Manifest.Family.ToString(),
-            ["sampling"] = model.Manifest.Family switch
+            ["family"] = model.Description.Family.ToString(),
+            ["sampling"] = model.Description.Family switch
             {
-                NetworkFamily.FlowMatching => model.UsesSolverLoop ? "rk4, 25 steps, one loop graph per block" : "rk4, 25 steps",
-                NetworkFamily.ConsistencyModel => model.UsesSolverLoop ? "10 consistency steps, one loop graph per block" : "10 consistency steps",
-                _ => model.UsesNativeCouplingInverse ? "native inverse pass" : "inverse graph pass",
+                NetworkFamily.FlowMatching => model.Plan.Strategy == ExecutionStrategy.SolverLoopGraph ? "rk4, 25 steps, one loop graph per block" : "rk4, 25 steps",
+                NetworkFamily.ConsistencyModel => model.Plan.Strategy == ExecutionStrategy.SolverLoopGraph ? "10 consistency steps, one loop graph per block" : "10 consistency steps",
+                _ => model.Plan.Strategy == ExecutionStrategy.NativeCouplingInverse ? "native inverse pass" : "inverse graph pass",
             },
             ["provider"] = model.Provider == ExecutionProvider.Cuda ? "cuda" : "cpu",
             ["precision"] = model.Precision == NetworkPrecision.Int8 ? "int8" : "fp32",
             ["chunk_size"] = model.ChunkSize,
-            ["parallel_blocks"] = model.ParallelBlocks,
-            ["intra_op_threads"] = model.IntraOpThreads,
-            ["allow_spinning"] = model.AllowSpinning,
+            ["parallel_blocks"] = model.Plan.ParallelBlocks,
+            ["intra_op_threads"] = model.Plan.IntraOpThreads,
+            ["allow_spinning"] = model.Plan.AllowSpinning,
             ["gemm_shapes"] = new JsonArray(products.Select(p => (JsonNode)$"{p.K}x{p.N}").ToArray()),
             ["flops_per_row"] = flopsPerRow,
             ["evaluations_per_draw"] = evaluationsPerDraw,
@@ -219,7 +219,7 @@ internal static class RuntimeCommand
     private static void Memory(PosteriorModel model, int draws, JsonObject result, CancellationToken ct)
     {
         var x = ZeroConditions(model, 1);
-        var cheap = model.Manifest.Family switch
+        var cheap = model.Description.Family switch
         {
             NetworkFamily.FlowMatching => new SamplingOptions { Method = IntegratorKind.Euler, Steps = 1 },
             NetworkFamily.ConsistencyModel => new SamplingOptions { Steps = 1 },
@@ -244,7 +244,7 @@ internal static class RuntimeCommand
         result["memory_scope"] = model.Provider == ExecutionProvider.Cuda ? "host process (device memory not included)" : "process";
         result["memory_peak_is_process_lifetime"] = !reset;
         result["memory_growth_mb"] = (peak - before) / 1048576.0;
-        result["memory_returned_draws_mb"] = (double)draws * model.Manifest.InferenceDim * (sizeof(float) + sizeof(double)) / 1048576.0;
+        result["memory_returned_draws_mb"] = (double)draws * model.Description.InferenceDim * (sizeof(float) + sizeof(double)) / 1048576.0;
         result["memory_call_seconds"] = seconds;
         GC.KeepAlive(managedPeakBefore);
     }
@@ -292,7 +292,7 @@ internal static class RuntimeCommand
         {
             foreach (var config in configs) runs.Add((config, PosteriorModel.Load(path, config.Options), [], []));
             var x = ZeroConditions(runs[0].Model, 1);
-            foreach (var run in runs) run.Model.Sample(x, 3000, BenchSampling(run.Model.Manifest.Family, 1, fmSteps), ct);
+            foreach (var run in runs) run.Model.Sample(x, 3000, BenchSampling(run.Model.Description.Family, 1, fmSteps), ct);
             using var process = Process.GetCurrentProcess();
             for (int r = 0; r < repeats; r++)
                 foreach (var run in runs)
@@ -300,7 +300,7 @@ internal static class RuntimeCommand
                     process.Refresh();
                     var cpuBefore = process.TotalProcessorTime;
                     var clock = Stopwatch.StartNew();
-                    run.Model.Sample(x, 3000, BenchSampling(run.Model.Manifest.Family, (ulong)r + 2, fmSteps), ct);
+                    run.Model.Sample(x, 3000, BenchSampling(run.Model.Description.Family, (ulong)r + 2, fmSteps), ct);
                     run.Wall.Add(clock.Elapsed.TotalMilliseconds);
                     process.Refresh();
                     run.Cpu.Add((process.TotalProcessorTime - cpuBefore).TotalMilliseconds);
@@ -318,7 +318,7 @@ internal static class RuntimeCommand
                 if (many is not null)
                 {
                     var clock = Stopwatch.StartNew();
-                    run.Model.Sample(many, 1000, BenchSampling(run.Model.Manifest.Family, 7, fmSteps), ct);
+                    run.Model.Sample(many, 1000, BenchSampling(run.Model.Description.Family, 7, fmSteps), ct);
                     double rate = conditions * 1000.0 / clock.Elapsed.TotalSeconds;
                     result["throughput_conditions"] = conditions;
                     result["throughput_draws_per_second"] = rate;

@@ -2,6 +2,7 @@
 using System.IO.Compression;
 using Google.Protobuf;
 using OnnxSbi.Contracts.Manifest;
+using OnnxSbi.Runtime;
 using OnnxSbi.Runtime.Bundles;
 using OnnxSbi.Runtime.Compilation;
 
@@ -18,6 +19,7 @@ if (args.Length == 0)
     Console.Error.WriteLine("usage: dotnet run -c Release bench/tools/declare_residual_blocks.cs -- BUNDLE...");
     return 2;
 }
+const string ManifestEntry = "manifest.json";   // the bundle layout's manifest entry
 var parser = new JsonParser(JsonParser.Settings.Default.WithIgnoreUnknownFields(false));
 var formatter = new JsonFormatter(JsonFormatter.Settings.Default.WithIndentation());
 foreach (string path in args)
@@ -32,15 +34,15 @@ foreach (string path in args)
             stream.CopyTo(copy);
             entries.Add((entry.FullName, entry.LastWriteTime, copy.ToArray()));
         }
-    int manifestIndex = entries.FindIndex(e => e.Name == BundleLayout.ManifestEntry);
+    int manifestIndex = entries.FindIndex(e => e.Name == ManifestEntry);
     var manifest = parser.Parse<BundleManifest>(System.Text.Encoding.UTF8.GetString(entries[manifestIndex].Bytes));
     foreach (var graph in manifest.Graphs)
     {
         graph.ResidualBlocks.Clear();
-        graph.ResidualBlocks.Add(ResidualBlockRewrite.Discover(contents.Graphs[graph.Role]));
+        graph.ResidualBlocks.Add(GraphCompiler.DiscoverResidualBlocks(contents.Graphs[graph.Role]));
         Console.WriteLine($"{path}: graph '{graph.Role}': {graph.ResidualBlocks.Count} residual blocks declared");
     }
-    entries[manifestIndex] = (BundleLayout.ManifestEntry, entries[manifestIndex].Time, new System.Text.UTF8Encoding(false).GetBytes(formatter.Format(manifest)));
+    entries[manifestIndex] = (ManifestEntry, entries[manifestIndex].Time, new System.Text.UTF8Encoding(false).GetBytes(formatter.Format(manifest)));
 
     string temporary = path + ".declaring";
     using (var file = File.Create(temporary))
@@ -57,7 +59,7 @@ foreach (string path in args)
     foreach (var graph in check.Manifest.Graphs)
     {
         if (!check.Graphs[graph.Role].AsSpan().SequenceEqual(contents.Graphs[graph.Role])) throw new InvalidOperationException($"{path}: graph '{graph.Role}' changed.");
-        ResidualBlockRewrite.Apply(check.Graphs[graph.Role], graph.ResidualBlocks, combineProjection: true, path, graph.Role);
+        GraphCompiler.Prepare(check, graph.Role, new RuntimeOptions());   // float32: the residual block pass rewrites every declared block or throws
     }
     File.Move(temporary, path, overwrite: true);
 }

@@ -19,7 +19,7 @@ byte[] graph = contents.Graphs[role];
 graph = form switch
 {
     "exported" => graph,
-    "exported-int8" => Int8Quantizer.Quantize(graph, Int8Quantizer.WeightRange).Model, // quantized, not rewritten
+    "exported-int8" => GraphCompiler.Prepare(graph, [], NetworkPrecision.Int8), // quantized, not rewritten (no residual blocks declared)
     "fp32" => GraphCompiler.Prepare(contents, role, new RuntimeOptions { Precision = NetworkPrecision.Float32 }),
     "int8" => GraphCompiler.Prepare(contents, role, new RuntimeOptions { Precision = NetworkPrecision.Int8 }),
     _ => throw new ArgumentException($"form must be exported, exported-int8, fp32 or int8; got '{form}'"),

@@ -1,7 +1,9 @@
+using Microsoft.ML.OnnxRuntime;
 using OnnxSbi.Contracts.Manifest;
 using OnnxSbi.Runtime.Adapters;
 using OnnxSbi.Runtime.Bundles;
 using OnnxSbi.Runtime.Compilation;
+using OnnxSbi.Runtime.Execution;
 using OnnxSbi.Runtime.Samplers;
 
 namespace OnnxSbi.Runtime;
@@ -27,10 +29,12 @@ public sealed class PosteriorModel : IDisposable
     private readonly CallGate gate;
 
     private readonly long maxDraws;
+    private readonly int deviceId;
 
-    private PosteriorModel(BundleContents bundle, Adapter adapter, NetworkSampler sampler, CompiledPlan plan, long maxDraws)
+    private PosteriorModel(BundleContents bundle, Adapter adapter, NetworkSampler sampler, CompiledPlan plan, long maxDraws, int deviceId)
     {
         this.maxDraws = maxDraws;
+        this.deviceId = deviceId;
         SourcePath = bundle.SourcePath;
         Manifest = bundle.Manifest;
         Description = bundle.Description;
@@ -73,8 +77,11 @@ public sealed class PosteriorModel : IDisposable
     /// <summary>The graph role evaluated while sampling.</summary>
     internal string SamplingRole => sampler.SamplingRole;
 
-    /// <summary>Rows pushed through the sampling graph since load (network evaluations × rows each).</summary>
-    internal long NetworkRowsEvaluated => sampler.NetworkRowsEvaluated;
+    /// <summary>
+    /// Rows pushed through the sampling network since load, over all callers: network evaluations × rows each.
+    /// Divided by the draws made it is the network work per draw; a server can export it as a counter. It only grows.
+    /// </summary>
+    public long NetworkRowsEvaluated => sampler.NetworkRowsEvaluated;
 
     /// <summary>True when sampling runs a coupling flow's inverse step by step (<see cref="CouplingInverseMode.Native"/> and a bundle that lists its steps).</summary>
     internal bool UsesNativeCouplingInverse => sampler is CouplingPosteriorSampler { Native: not null };
@@ -148,7 +155,7 @@ public sealed class PosteriorModel : IDisposable
             throw new BundleFormatException(bundle.SourcePath, $"the manifest's adapter is invalid: {e.Message}", e);
         }
         var (sampler, plan) = GraphCompiler.Compile(bundle, options);
-        return new PosteriorModel(bundle, adapter, sampler, plan, options.MaxDrawsPerCall);
+        return new PosteriorModel(bundle, adapter, sampler, plan, options.MaxDrawsPerCall, options.DeviceId);
     }
 
     private static void CheckOptions([System.Diagnostics.CodeAnalysis.NotNull] ref RuntimeOptions? options)
@@ -250,6 +257,24 @@ public sealed class PosteriorModel : IDisposable
             }
         });
         return result;
+    }
+
+    /// <summary>
+    /// An ONNX Runtime session over <paramref name="graph"/> made as this model's sessions are: the provider in use
+    /// (<see cref="CompiledPlan.Provider"/>, on the device the model was loaded for), <see cref="CompiledPlan.IntraOpThreads"/>,
+    /// <see cref="CompiledPlan.AllowSpinning"/>, every graph optimization and sequential execution. The graph runs as
+    /// given: pass it through <see cref="GraphCompiler.Prepare(byte[], IReadOnlyList{OnnxSbi.Contracts.Manifest.ResidualBlock}, NetworkPrecision)"/>
+    /// first for the model's passes. For benchmarks and profiling that compare a graph with the model's own under the
+    /// same settings; sampling never needs it. The caller owns the session and disposes it; it does not depend on
+    /// this model staying alive.
+    /// </summary>
+    /// <param name="graph">A serialized ONNX model.</param>
+    /// <exception cref="OnnxSbiException">The model runs on CUDA and ONNX Runtime cannot create a CUDA session now.</exception>
+    /// <exception cref="BundleFormatException">ONNX Runtime cannot load <paramref name="graph"/>.</exception>
+    public InferenceSession CreateSession(byte[] graph)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        return Sessions.Create(SourcePath, graph, Plan.Provider, deviceId, fallbackToCpu: false, Plan.IntraOpThreads, Plan.AllowSpinning).Session;
     }
 
     /// <summary>
