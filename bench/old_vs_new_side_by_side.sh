@@ -34,7 +34,7 @@ for r in $(seq 1 "$rounds"); do
       for v in old new; do
         echo "round $r $p $m $v  load $(cut -d' ' -f1-3 /proc/loadavg)"
         ${cli[$v]} --model "${models[$v]}/$m.onnxsbi" --repeats "${REPEATS:-5}" --large-conditions "$large" --no-memory \
-          --precision "$p" --out "$out/r${r}_${p}_${m}_${v}.json" | grep -E "onnxsbi +[a-z]"
+          --precision "$p" --out "$out/r${r}_${p}_${m}_${v}.json" | tail -n 2
       done
     done
   done
