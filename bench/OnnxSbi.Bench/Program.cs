@@ -32,7 +32,7 @@ try
 }
 catch (Exception e)
 {
-    int code = ExitCodes.For(e);
+    int code = ExitCodeFor(e);
     // Usage, input and file-system errors name their problem; anything else is a bug, shown with its stack trace.
     Console.Error.WriteLine(code switch
     {
@@ -42,3 +42,12 @@ catch (Exception e)
     });
     return code;
 }
+
+// The exit code for an exception that escaped a verb.
+static int ExitCodeFor(Exception e) => e switch
+{
+    UsageException => ExitCodes.Usage,
+    OperationCanceledException => ExitCodes.Cancelled,
+    OnnxSbiException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException => ExitCodes.Input,
+    _ => ExitCodes.Failure,
+};

@@ -1,4 +1,5 @@
 using System.Text;
+using OnnxSbi.CommandLine;
 
 namespace OnnxSbi.Runtime.Cli.Tests;
 
