@@ -1,22 +1,12 @@
 using System.CommandLine;
 using System.CommandLine.Help;
-using System.Globalization;
-using System.Runtime.InteropServices;
 using OnnxSbi.Bench;
 
-CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
-CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+ProgramCulture.UseInvariant();
 
-using var cts = new CancellationTokenSource();
 // Ctrl+C and SIGTERM cancel the running verb, which then exits with 130; a training run keeps the checkpoint
 // of its last completed epoch and resumes from it when run again.
-void Cancel(PosixSignalContext context)
-{
-    context.Cancel = true;
-    cts.Cancel();
-}
-using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Cancel);
-using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Cancel);
+using var signals = new SignalCancellation();
 
 var root = BenchCli.CreateRootCommand();
 var parsed = root.Parse(args);
@@ -28,7 +18,7 @@ if (parsed.Errors.Count > 0 && parsed.Action is not HelpAction)
 }
 try
 {
-    return await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null }, cts.Token);
+    return await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null }, signals.Token);
 }
 catch (Exception e)
 {
