@@ -4,37 +4,6 @@ using OnnxSbi.Tasks;
 
 namespace OnnxSbi.Bench;
 
-/// <summary>A command-line mistake found after parsing (e.g. two options that exclude each other): exit code 2.</summary>
-internal sealed class UsageException(string message) : Exception(message);
-
-/// <summary>The exit codes of <c>onnxsbi-bench</c>.</summary>
-internal static class ExitCodes
-{
-    /// <summary>The verb finished.</summary>
-    public const int Success = 0;
-
-    /// <summary>Any failure that is neither a usage nor an input error.</summary>
-    public const int Failure = 1;
-
-    /// <summary>The command line is wrong: unknown verb or option, bad value, missing option.</summary>
-    public const int Usage = 2;
-
-    /// <summary>An input is wrong: a bundle, a data file or a request the runtime refuses.</summary>
-    public const int Input = 3;
-
-    /// <summary>Stopped by Ctrl+C or SIGTERM.</summary>
-    public const int Cancelled = 130;
-
-    /// <summary>The exit code for an exception that escaped a verb.</summary>
-    public static int For(Exception e) => e switch
-    {
-        UsageException => Usage,
-        OperationCanceledException => Cancelled,
-        OnnxSbiException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException => Input,
-        _ => Failure,
-    };
-}
-
 /// <summary>The verbs of <c>onnxsbi-bench</c> and the options several of them share.</summary>
 internal static class BenchCli
 {
@@ -156,13 +125,7 @@ internal static class Bundles
     public static PosteriorModel Load(string path, RuntimeOptions options)
     {
         var model = PosteriorModel.Load(path, options);
-        if (FallbackWarning(options, model.Provider) is string warning) Console.Error.WriteLine($"warning: {warning}");
+        if (ProviderFallback.Warning(options, model.Provider) is string warning) Console.Error.WriteLine($"warning: {warning}");
         return model;
     }
-
-    /// <summary>The warning for a provider other than the one asked for, or null.</summary>
-    public static string? FallbackWarning(RuntimeOptions requested, ExecutionProvider actual) =>
-        requested.Provider == ExecutionProvider.Cuda && actual != ExecutionProvider.Cuda
-            ? "the CUDA execution provider is not available here (no GPU, driver or CUDA libraries); running on the CPU."
-            : null;
 }

@@ -1,22 +1,12 @@
 using System.CommandLine;
 using System.CommandLine.Help;
-using System.Globalization;
-using System.Runtime.InteropServices;
 using OnnxSbi.Bench;
 
-CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
-CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+ProgramCulture.UseInvariant();
 
-using var cts = new CancellationTokenSource();
 // Ctrl+C and SIGTERM cancel the running verb, which then exits with 130; a training run keeps the checkpoint
 // of its last completed epoch and resumes from it when run again.
-void Cancel(PosixSignalContext context)
-{
-    context.Cancel = true;
-    cts.Cancel();
-}
-using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Cancel);
-using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Cancel);
+using var signals = new SignalCancellation();
 
 var root = BenchCli.CreateRootCommand();
 var parsed = root.Parse(args);
@@ -28,11 +18,11 @@ if (parsed.Errors.Count > 0 && parsed.Action is not HelpAction)
 }
 try
 {
-    return await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null }, cts.Token);
+    return await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null }, signals.Token);
 }
 catch (Exception e)
 {
-    int code = ExitCodes.For(e);
+    int code = ExitCodeFor(e);
     // Usage, input and file-system errors name their problem; anything else is a bug, shown with its stack trace.
     Console.Error.WriteLine(code switch
     {
@@ -42,3 +32,12 @@ catch (Exception e)
     });
     return code;
 }
+
+// The exit code for an exception that escaped a verb.
+static int ExitCodeFor(Exception e) => e switch
+{
+    UsageException => ExitCodes.Usage,
+    OperationCanceledException => ExitCodes.Cancelled,
+    OnnxSbiException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException => ExitCodes.Input,
+    _ => ExitCodes.Failure,
+};

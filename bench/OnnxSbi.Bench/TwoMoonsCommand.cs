@@ -193,7 +193,7 @@ internal static class TwoMoonsCommand
         logger.LogInformation("Training {Title}: {Epochs} epochs × {Batches} batches of {BatchSize}", recipe.Title, epochs, batches, options.BatchSize);
         if (File.Exists(options.CheckpointPath))
             logger.LogInformation("Resuming {Title} from {Checkpoint} (delete it to start over)", recipe.Title, options.CheckpointPath);
-        var history = workflow.FitOffline(batches * options.BatchSize, Task.SeedBudget.ValidationSets, options, new TrainingProgress(logger, recipe.Name), ct);
+        var history = workflow.FitOffline(batches * options.BatchSize, Task.SeedBudget.ValidationSets, options, new ConsoleProgress(logger, recipe.Name), ct);
         workflow.Export(bundle, $"{recipe.Title} on two moons", new Dictionary<string, double>
         {
             ["final_loss"] = history.Loss[^1],

@@ -7,13 +7,7 @@ internal static class BundleLoader
     public static PosteriorModel Load(string path, RuntimeOptions options, CliConsole console)
     {
         var model = PosteriorModel.Load(path, options);
-        if (FallbackWarning(options, model.Provider) is string warning) console.Error.WriteLine($"warning: {warning}");
+        if (ProviderFallback.Warning(options, model.Provider) is string warning) console.Error.WriteLine($"warning: {warning}");
         return model;
     }
-
-    /// <summary>The warning for a provider other than the one asked for, or null.</summary>
-    internal static string? FallbackWarning(RuntimeOptions requested, ExecutionProvider actual) =>
-        requested.Provider == ExecutionProvider.Cuda && actual != ExecutionProvider.Cuda
-            ? "the CUDA execution provider is not available here (no GPU, driver or CUDA libraries); running on the CPU."
-            : null;
 }

@@ -57,7 +57,7 @@ internal static class OnnxsbiCli
         }
         if (parsed.Action is not HelpAction && (parsed.Errors.Count > 0 || parsed.UnmatchedTokens.Count > 0))
         {
-            var problems = ParseProblems(root, parsed);
+            var problems = ParseProblems.Describe(root, parsed);
             foreach (string problem in problems) console.Error.WriteLine($"error: {problem}");
             console.Error.WriteLine($"Run 'onnxsbi {(parsed.CommandResult.Command == root ? "" : parsed.CommandResult.Command.Name + " ")}--help' for the options.");
             return ExitCodes.Usage;
@@ -78,38 +78,5 @@ internal static class OnnxsbiCli
     {
         console.Error.WriteLine(prefix ? $"error: {message}" : message);
         return code;
-    }
-
-    /// <summary>
-    /// The problems of a command line, each naming the verb and the option: unknown verbs and options (with the
-    /// valid ones), stray arguments, and the errors of the options' own parsers (range, type, missing value).
-    /// </summary>
-    internal static List<string> ParseProblems(RootCommand root, ParseResult parsed)
-    {
-        var problems = new List<string>();
-        var command = parsed.CommandResult.Command;
-        if (command == root)
-        {
-            string verb = parsed.Tokens.FirstOrDefault()?.Value ?? "";
-            problems.Add($"Unknown verb '{verb}'. Valid verbs: {string.Join(", ", root.Subcommands.Select(c => c.Name))}.");
-            return problems;
-        }
-        bool afterUnknownOption = false;
-        foreach (string token in parsed.UnmatchedTokens)
-        {
-            if (token.StartsWith('-'))
-            {
-                problems.Add($"'{command.Name}': unknown option '{token.Split('=')[0]}'. Valid options: {string.Join(", ", command.Options.Where(o => o is not HelpOption).Select(o => o.Name).Order(StringComparer.Ordinal))}.");
-                afterUnknownOption = !token.Contains('=');
-                continue;
-            }
-            // The value of an unknown option is not a second problem.
-            if (!afterUnknownOption) problems.Add($"'{command.Name}': unexpected argument '{token}'.");
-            afterUnknownOption = false;
-        }
-        // The parser also reports each unmatched token as an error; those are listed above, with the valid options.
-        var unmatched = parsed.UnmatchedTokens.Select(t => $"'{t}'").ToHashSet(StringComparer.Ordinal);
-        problems.AddRange(parsed.Errors.Where(e => !unmatched.Any(e.Message.Contains)).Select(e => $"'{command.Name}': {e.Message}"));
-        return problems;
     }
 }

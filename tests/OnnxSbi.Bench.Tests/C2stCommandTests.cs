@@ -14,7 +14,7 @@ public sealed class C2stCommandTests : IDisposable
     {
         string output = Path.Combine(dir, "scores.csv");
         var (code, stdout, stderr) = BenchHost.Run(dir, TimeSpan.FromMinutes(5),
-            "c2st", "--model", BenchHost.ShippedBundle("spline_coupling_flow"), "--draws", "2000", "--observations", "2", "--seed", "3", "--out", output);
+            "c2st", "--model", Repository.ShippedBundle("spline_coupling_flow"), "--draws", "2000", "--observations", "2", "--seed", "3", "--out", output);
         Assert.True(code == 0, stdout + stderr);
         string[] lines = File.ReadAllLines(output);
         Assert.Equal("observation,x1,x2,c2st", lines[0]);
@@ -34,7 +34,7 @@ public sealed class C2stCommandTests : IDisposable
     [Fact]
     public void C2st_UnknownTask_IsAUsageErrorNamingTheTask()
     {
-        var (code, stdout, stderr) = BenchHost.Run(dir, TimeSpan.FromMinutes(1), "c2st", "--model", BenchHost.ShippedBundle("affine_coupling_flow"), "--task", "gaussian");
+        var (code, stdout, stderr) = BenchHost.Run(dir, TimeSpan.FromMinutes(1), "c2st", "--model", Repository.ShippedBundle("affine_coupling_flow"), "--task", "gaussian");
         Assert.True(code == 2, stdout + stderr);
         Assert.Contains("'gaussian'", stderr);
         Assert.Contains("two_moons", stderr);
@@ -45,7 +45,7 @@ public sealed class C2stCommandTests : IDisposable
     {
         string output = Path.Combine(dir, "int8.csv");
         var (code, stdout, stderr) = BenchHost.Run(dir, TimeSpan.FromMinutes(5),
-            "c2st", "--model", BenchHost.ShippedBundle("affine_coupling_flow"), "--draws", "2000", "--observations", "0", "--seed", "3",
+            "c2st", "--model", Repository.ShippedBundle("affine_coupling_flow"), "--draws", "2000", "--observations", "0", "--seed", "3",
             "--precision", "int8", "--threads", "1", "--parallel-blocks", "2", "--chunk-size", "700", "--out", output);
         Assert.True(code == 0, stdout + stderr);
         double score = double.Parse(File.ReadAllLines(output)[1].Split(',')[3], CultureInfo.InvariantCulture);

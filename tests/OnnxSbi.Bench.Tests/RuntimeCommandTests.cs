@@ -15,7 +15,7 @@ public sealed class RuntimeCommandTests : IDisposable
     {
         string output = Path.Combine(dir, provider + ".json");
         var (code, stdout, stderr) = BenchHost.Run(dir, TimeSpan.FromMinutes(5),
-            ["runtime", "--model", BenchHost.ShippedBundle("affine_coupling_flow"), "--provider", provider, "--repeats", "1",
+            ["runtime", "--model", Repository.ShippedBundle("affine_coupling_flow"), "--provider", provider, "--repeats", "1",
              "--large-conditions", "2", "--no-memory", "--out", output, .. extra]);
         return (code, stdout + stderr, File.Exists(output) ? File.ReadAllText(output) : "");
     }
@@ -85,7 +85,7 @@ public sealed class RuntimeCommandTests : IDisposable
     [InlineData(new[] { "--provider", "tpu" }, "'tpu'")]
     public void Runtime_BadOption_ExitsWith2NamingIt(string[] extra, string expected)
     {
-        var (code, stdout, stderr) = BenchHost.Run(dir, TimeSpan.FromMinutes(1), ["runtime", "--model", BenchHost.ShippedBundle("affine_coupling_flow"), .. extra]);
+        var (code, stdout, stderr) = BenchHost.Run(dir, TimeSpan.FromMinutes(1), ["runtime", "--model", Repository.ShippedBundle("affine_coupling_flow"), .. extra]);
         Assert.True(code == 2, stdout + stderr);
         Assert.Contains(expected, stderr);
     }

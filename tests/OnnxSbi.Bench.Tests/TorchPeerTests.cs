@@ -12,7 +12,7 @@ public class TorchPeerTests
     [Fact]
     public void Torch_ManyEvaluations_PeakMemoryStaysFlat()
     {
-        string bundle = BenchHost.ShippedBundle("flow_matching");
+        string bundle = Repository.ShippedBundle("flow_matching");
         Assert.True(File.Exists(bundle), bundle);
 
         // 10 runs (a warm-up and 9 repeats) × 3 RK4 steps × 4 evaluations of 1,000 rows = 120 evaluations.

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 
 namespace OnnxSbi.Bench.Tests;
 
@@ -42,8 +41,7 @@ public sealed class TwoMoonsCommandTests : IDisposable
             Assert.True(clock.Elapsed < limit, "no checkpoint within the time limit: " + running.Output());
             Thread.Sleep(100);
         }
-        using (var kill = Process.Start("kill", ["-TERM", running.Process.Id.ToString(CultureInfo.InvariantCulture)]))
-            kill.WaitForExit();
+        running.Terminate();
         var (code, stdout, stderr) = running.WaitForExit(limit);
         Assert.True(code == 130, $"exit code {code}\n{stdout}{stderr}");
         Assert.Contains("Stopped by a signal", stdout + stderr);

@@ -1,4 +1,5 @@
 using System.Text;
+using OnnxSbi.CommandLine;
 
 namespace OnnxSbi.Runtime.Cli.Tests;
 
@@ -21,7 +22,7 @@ public sealed class CliReferenceTests
     private const string End = "<!-- END GENERATED -->";
     private const string Regenerate = "ONNXSBI_UPDATE_DOCS=1 dotnet test tests/OnnxSbi.Runtime.Cli.Tests -c Release --filter FullyQualifiedName~CliReferenceTests";
 
-    private static string DocPath => Path.Combine(Onnxsbi.RepositoryRoot, "docs", "cli.md");
+    private static string DocPath => Path.Combine(Repository.Root, "docs", "cli.md");
 
     [Fact]
     public void CliReference_EqualsEveryVerbsHelp()
@@ -58,7 +59,7 @@ public sealed class CliReferenceTests
             foreach (string? verb in verbs.Prepend(null))
             {
                 string[] args = verb is null ? ["--help"] : [verb, "--help"];
-                var (code, stdout, stderr) = Onnxsbi.Run(dll, Onnxsbi.RepositoryRoot, TimeSpan.FromMinutes(1), args);
+                var (code, stdout, stderr) = ChildProgram.Run(dll, Repository.Root, TimeSpan.FromMinutes(1), args);
                 Assert.True(code == 0, $"{name} {string.Join(" ", args)} exited with {code}: {stderr}");
                 string help = string.Join("\n", stdout.ReplaceLineEndings("\n").Trim('\n').Split('\n').Select(l => l.TrimEnd()));
                 sb.Append($"\n## {name}{(verb is null ? "" : " " + verb)}\n\n```text\n{help}\n```\n");

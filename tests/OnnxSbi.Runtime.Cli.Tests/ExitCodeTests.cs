@@ -1,5 +1,4 @@
-using System.Diagnostics;
-using System.Globalization;
+using OnnxSbi.TestSupport;
 
 namespace OnnxSbi.Runtime.Cli.Tests;
 
@@ -15,9 +14,9 @@ public sealed class ExitCodeTests : IDisposable
 
     public void Dispose() => Directory.Delete(dir, recursive: true);
 
-    private (int ExitCode, string StdOut, string StdErr) Run(params string[] args) => Onnxsbi.Run(Onnxsbi.Dll, dir, Limit, args);
+    private (int ExitCode, string StdOut, string StdErr) Run(params string[] args) => ChildProgram.Run(Onnxsbi.Dll, dir, Limit, args);
 
-    private static string FlowMatching => ShippedBundles.Path("flow_matching");
+    private static string FlowMatching => Repository.ShippedBundle("flow_matching");
 
     [Fact]
     public void Inspect_ShippedBundle_Exits0()
@@ -95,13 +94,12 @@ public sealed class ExitCodeTests : IDisposable
     {
         Assert.True(OperatingSystem.IsLinux() || OperatingSystem.IsMacOS(), "this test needs POSIX signals");
         // 10,000 draws through 1,000,000 Euler steps would take hours; the sampler checks the token every step.
-        using var running = Onnxsbi.Start(Onnxsbi.Dll, dir, "sample", "--model", FlowMatching, "--condition", "x=0,0",
+        using var running = ChildProgram.Start(Onnxsbi.Dll, dir, "sample", "--model", FlowMatching, "--condition", "x=0,0",
             "--num-samples", "10000", "--method", "euler", "--steps", "1000000", "--threads", "1", "--out", "d.csv");
         // Loading the bundle and starting ONNX Runtime takes well under this; the signal must find the sampler running.
         Thread.Sleep(TimeSpan.FromSeconds(3));
         Assert.False(running.Process.HasExited, "onnxsbi ended before the signal: " + running.StdErr);
-        using (var kill = Process.Start("kill", ["-TERM", running.Process.Id.ToString(CultureInfo.InvariantCulture)]))
-            kill.WaitForExit();
+        running.Terminate();
         var (code, stdout, stderr) = running.WaitForExit(Limit);
         Assert.True(code == 130, $"exit code {code}\n{stdout}{stderr}");
         Assert.Contains("cancelled", stderr);

@@ -1,3 +1,5 @@
+using OnnxSbi.CommandLine;
+
 namespace OnnxSbi.Runtime.Cli.Tests;
 
 public sealed class FallbackWarningTests
@@ -6,8 +8,8 @@ public sealed class FallbackWarningTests
     public void FallbackWarning_OnlyWhenCudaWasAskedForAndTheCpuRuns()
     {
         var cuda = new RuntimeOptions { Provider = ExecutionProvider.Cuda };
-        Assert.Contains("running on the CPU", BundleLoader.FallbackWarning(cuda, ExecutionProvider.Cpu));
-        Assert.Null(BundleLoader.FallbackWarning(cuda, ExecutionProvider.Cuda));
-        Assert.Null(BundleLoader.FallbackWarning(new RuntimeOptions(), ExecutionProvider.Cpu));
+        Assert.Contains("running on the CPU", ProviderFallback.Warning(cuda, ExecutionProvider.Cpu));
+        Assert.Null(ProviderFallback.Warning(cuda, ExecutionProvider.Cuda));
+        Assert.Null(ProviderFallback.Warning(new RuntimeOptions(), ExecutionProvider.Cpu));
     }
 }

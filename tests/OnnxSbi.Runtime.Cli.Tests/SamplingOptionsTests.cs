@@ -12,7 +12,7 @@ public sealed class SamplingOptionsTests : IDisposable
         string[] Draws(string mode)
         {
             string output = Path.Combine(dir, $"{mode}.csv");
-            Assert.Equal(0, Onnxsbi.InProcess(["sample", "--model", ShippedBundles.Path("spline_coupling_flow"), "--condition", "x=0.1,-0.2",
+            Assert.Equal(0, Onnxsbi.InProcess(["sample", "--model", Repository.ShippedBundle("spline_coupling_flow"), "--condition", "x=0.1,-0.2",
                 "--num-samples", "300", "--seed", "5", "--coupling-inverse", mode, "--out", output]).ExitCode);
             return File.ReadAllLines(output);
         }
@@ -30,7 +30,7 @@ public sealed class SamplingOptionsTests : IDisposable
     [Fact]
     public void Sample_UnknownCouplingInverse_IsAUsageErrorNamingTheValue()
     {
-        var (code, _, stderr) = Onnxsbi.InProcess(["sample", "--model", ShippedBundles.Path("affine_coupling_flow"), "--condition", "x=0,0",
+        var (code, _, stderr) = Onnxsbi.InProcess(["sample", "--model", Repository.ShippedBundle("affine_coupling_flow"), "--condition", "x=0,0",
             "--num-samples", "10", "--coupling-inverse", "fast", "--out", Path.Combine(dir, "d.csv")]);
         Assert.Equal(2, code);
         Assert.Contains("--coupling-inverse", stderr);
@@ -43,7 +43,7 @@ public sealed class SamplingOptionsTests : IDisposable
         double[] Draws(string mode)
         {
             string output = Path.Combine(dir, $"loop_{mode}.csv");
-            Assert.Equal(0, Onnxsbi.InProcess(["sample", "--model", ShippedBundles.Path("consistency_model"), "--condition", "x=0.1,-0.2",
+            Assert.Equal(0, Onnxsbi.InProcess(["sample", "--model", Repository.ShippedBundle("consistency_model"), "--condition", "x=0.1,-0.2",
                 "--num-samples", "300", "--seed", "5", "--steps", "4", "--solver-loop", mode, "--out", output]).ExitCode);
             return File.ReadAllLines(output).Skip(1).SelectMany(l => l.Split(',').Select(v => double.Parse(v, System.Globalization.CultureInfo.InvariantCulture))).ToArray();
         }
@@ -52,7 +52,7 @@ public sealed class SamplingOptionsTests : IDisposable
         Assert.Equal(600, host.Length);
         // The same noise and network, one op for one op (SolverLoopTests bounds it; measured bit-identical).
         Assert.All(host.Zip(graph), p => Assert.True(Math.Abs(p.First - p.Second) <= 1e-5, $"{p.First} vs {p.Second}"));
-        var (code, _, stderr) = Onnxsbi.InProcess(["sample", "--model", ShippedBundles.Path("consistency_model"), "--condition", "x=0,0",
+        var (code, _, stderr) = Onnxsbi.InProcess(["sample", "--model", Repository.ShippedBundle("consistency_model"), "--condition", "x=0,0",
             "--num-samples", "10", "--solver-loop", "device", "--out", Path.Combine(dir, "d.csv")]);
         Assert.Equal(2, code);
         Assert.Contains("--solver-loop must be 'auto', 'host' or 'graph'; got 'device'", stderr);
@@ -62,7 +62,7 @@ public sealed class SamplingOptionsTests : IDisposable
     public void LogProb_CouplingInverse_IsNotAnOption()
     {
         // Densities never run the sampling pass, so the flag would do nothing there; it is refused, not ignored.
-        var (code, _, stderr) = Onnxsbi.InProcess(["log-prob", "--model", ShippedBundles.Path("affine_coupling_flow"), "--condition", "x=0,0",
+        var (code, _, stderr) = Onnxsbi.InProcess(["log-prob", "--model", Repository.ShippedBundle("affine_coupling_flow"), "--condition", "x=0,0",
             "--theta-file", Path.Combine(dir, "t.csv"), "--coupling-inverse", "graph", "--out", Path.Combine(dir, "lp.csv")]);
         Assert.Equal(2, code);
         Assert.Contains("coupling-inverse", stderr);
@@ -71,7 +71,7 @@ public sealed class SamplingOptionsTests : IDisposable
     [Fact]
     public void Sample_UnknownPrecision_IsAUsageErrorNamingTheValue()
     {
-        var (code, _, stderr) = Onnxsbi.InProcess(["sample", "--model", ShippedBundles.Path("affine_coupling_flow"), "--condition", "x=0,0",
+        var (code, _, stderr) = Onnxsbi.InProcess(["sample", "--model", Repository.ShippedBundle("affine_coupling_flow"), "--condition", "x=0,0",
             "--num-samples", "10", "--precision", "int4", "--out", Path.Combine(dir, "d.csv")]);
         Assert.Equal(2, code);
         Assert.Contains("--precision", stderr);

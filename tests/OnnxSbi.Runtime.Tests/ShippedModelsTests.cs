@@ -52,12 +52,5 @@ public class ShippedModelsTests
     }
 
     /// <summary>The shipped bundle models/two_moons/NAME.onnxsbi of this checkout.</summary>
-    internal static string BundlePath(string name) => Path.Combine(RepositoryRoot(), "models", "two_moons", name + ".onnxsbi");
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "OnnxSbi.sln"))) return dir.FullName;
-        throw new DirectoryNotFoundException($"No OnnxSbi.sln above {AppContext.BaseDirectory}.");
-    }
+    internal static string BundlePath(string name) => Repository.ShippedBundle(name);
 }

@@ -42,7 +42,7 @@ internal static class TrainerCli
         var parsed = root.Parse(args);
         if (parsed.Action is not HelpAction && (parsed.Errors.Count > 0 || parsed.UnmatchedTokens.Count > 0))
         {
-            foreach (string problem in ParseProblems(root, parsed)) Console.Error.WriteLine($"error: {problem}");
+            foreach (string problem in ParseProblems.Describe(root, parsed)) Console.Error.WriteLine($"error: {problem}");
             Console.Error.WriteLine($"Run 'onnxsbi-train {(parsed.CommandResult.Command == root ? "" : parsed.CommandResult.Command.Name + " ")}--help' for the options.");
             return ExitCodes.Usage;
         }
@@ -67,37 +67,5 @@ internal static class TrainerCli
     {
         Console.Error.WriteLine($"error: {message}");
         return code;
-    }
-
-    /// <summary>
-    /// The problems of a command line, each naming the verb and the option: unknown verbs and options (with the
-    /// valid ones), stray arguments, and the errors of the options' own parsers (type, missing value).
-    /// </summary>
-    private static List<string> ParseProblems(RootCommand root, ParseResult parsed)
-    {
-        var problems = new List<string>();
-        var command = parsed.CommandResult.Command;
-        if (command == root)
-        {
-            problems.Add($"Unknown verb '{parsed.Tokens.FirstOrDefault()?.Value}'. Valid verbs: {string.Join(", ", root.Subcommands.Select(c => c.Name))}.");
-            return problems;
-        }
-        bool afterUnknownOption = false;
-        foreach (string token in parsed.UnmatchedTokens)
-        {
-            if (token.StartsWith('-'))
-            {
-                problems.Add($"'{command.Name}': unknown option '{token.Split('=')[0]}'. Valid options: {string.Join(", ", command.Options.Where(o => o is not HelpOption).Select(o => o.Name).Order(StringComparer.Ordinal))}.");
-                afterUnknownOption = !token.Contains('=');
-                continue;
-            }
-            // The value of an unknown option is not a second problem.
-            if (!afterUnknownOption) problems.Add($"'{command.Name}': unexpected argument '{token}'.");
-            afterUnknownOption = false;
-        }
-        // The parser also reports each unmatched token as an error; those are listed above, with the valid options.
-        var unmatched = parsed.UnmatchedTokens.Select(t => $"'{t}'").ToHashSet(StringComparer.Ordinal);
-        problems.AddRange(parsed.Errors.Where(e => !unmatched.Any(e.Message.Contains)).Select(e => $"'{command.Name}': {e.Message}"));
-        return problems;
     }
 }

@@ -1,6 +1,6 @@
 using OnnxSbi.Diagnostics;
 using Xunit.Abstractions;
-using static OnnxSbi.Runtime.Tests.Diagnostics.ConjugateGaussian;
+using static OnnxSbi.TestSupport.ConjugateGaussian;
 
 namespace OnnxSbi.Runtime.Tests.Diagnostics;
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 using OnnxSbi.Runtime.Bundles;
 
@@ -23,28 +22,7 @@ public sealed class ExitCodeTests : IDisposable
 
     /// <summary>Runs the host with <paramref name="environment"/> added to its environment (no other ONNXSBI_* variable).</summary>
     private (int ExitCode, string StdOut, string StdErr) RunWithEnvironment(IReadOnlyDictionary<string, string> environment, params string[] args)
-    {
-        var info = new ProcessStartInfo(Environment.ProcessPath is { } self && Path.GetFileNameWithoutExtension(self) == "dotnet" ? self : "dotnet")
-        {
-            WorkingDirectory = dir,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        info.ArgumentList.Add(TrainerHost.DllPath);
-        foreach (string a in args) info.ArgumentList.Add(a);
-        foreach (string key in info.Environment.Keys.Where(k => k.StartsWith("ONNXSBI_", StringComparison.Ordinal)).ToList()) info.Environment.Remove(key);
-        foreach (var (key, value) in environment) info.Environment[key] = value;
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(Limit))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"onnxsbi-train did not finish within {Limit}.");
-        }
-        return (process.ExitCode, stdout.Result, stderr.Result);
-    }
+        => ChildProgram.Run(TrainerHost.DllPath, dir, Limit, environment, args);
 
     [Fact]
     public void Help_Exits0ListingEveryOption()

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using OnnxSbi.Runtime.Bundles;
 
 namespace OnnxSbi.Trainer.Tests.Reliability;
@@ -23,8 +22,7 @@ public sealed class SignalTerminationTests : IDisposable
         using (var running = TrainerHost.Start(dir, KillAndResumeTests.TrainArgs(checkpoint, output)))
         {
             Assert.True(KillAndResumeTests.WaitForFile(checkpoint, running.Process, limit), "no checkpoint appeared before exit: " + running.Output());
-            using (var kill = Process.Start("kill", ["-TERM", running.Process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
-                kill.WaitForExit();
+            running.Terminate();
             var (code, stdout, stderr) = running.WaitForExit(limit);
             Assert.True(code == 130, $"exit code {code}\n{stdout}{stderr}");
             Assert.Contains("Stopped by a signal", stdout + stderr);

@@ -1,6 +1,4 @@
-using System.Diagnostics;
-using System.Reflection;
-using System.Text;
+using OnnxSbi.TestSupport;
 
 namespace OnnxSbi.Trainer.Tests.Reliability;
 
@@ -11,96 +9,12 @@ namespace OnnxSbi.Trainer.Tests.Reliability;
 /// </summary>
 internal static class TrainerHost
 {
-    /// <summary>The directory holding OnnxSbi.sln, above the test assembly.</summary>
-    public static string RepositoryRoot { get; } = FindRoot();
-
-    public static string DllPath { get; } = Locate();
-
-    private static string FindRoot()
-    {
-        string? root = AppContext.BaseDirectory;
-        while (root is not null && !File.Exists(Path.Combine(root, "OnnxSbi.sln"))) root = Path.GetDirectoryName(root.TrimEnd(Path.DirectorySeparatorChar));
-        return root ?? throw new InvalidOperationException($"No OnnxSbi.sln above '{AppContext.BaseDirectory}'.");
-    }
-
-    private static string Locate()
-    {
-        string root = RepositoryRoot;
-        string config = typeof(TrainerHost).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
-        string tfm = Path.GetFileName(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-        string dll = Path.Combine(root, "trainer", "OnnxSbi.Trainer.Host", "bin", config, tfm, "onnxsbi-train.dll");
-        return File.Exists(dll) ? dll : throw new FileNotFoundException(
-            $"The onnxsbi-train host was not built at '{dll}'; build tests/OnnxSbi.Trainer.Tests (it references the host project).", dll);
-    }
-
-    private static string DotnetExecutable()
-    {
-        // Under `dotnet test` the test host itself runs on the dotnet muxer; the SDK also exports its path.
-        string? self = Environment.ProcessPath;
-        if (self is not null && Path.GetFileNameWithoutExtension(self) == "dotnet") return self;
-        return Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
-    }
+    public static string DllPath { get; } = Repository.BuiltProgram("trainer/OnnxSbi.Trainer.Host", "onnxsbi-train", "tests/OnnxSbi.Trainer.Tests");
 
     /// <summary>Starts the host with <paramref name="args"/> in <paramref name="workingDirectory"/>; output is collected.</summary>
-    public static Running Start(string workingDirectory, params string[] args)
-    {
-        var info = new ProcessStartInfo(DotnetExecutable())
-        {
-            WorkingDirectory = workingDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        info.ArgumentList.Add(DllPath);
-        foreach (string a in args) info.ArgumentList.Add(a);
-        // Keep the child's configuration to what the test passes.
-        foreach (string key in info.Environment.Keys.Where(k => k.StartsWith("ONNXSBI_", StringComparison.Ordinal)).ToList()) info.Environment.Remove(key);
-        var process = Process.Start(info) ?? throw new InvalidOperationException("Could not start the onnxsbi-train host.");
-        return new Running(process);
-    }
+    public static ChildProgram Start(string workingDirectory, params string[] args) => ChildProgram.Start(DllPath, workingDirectory, args);
 
     /// <summary>Runs the host to completion (at most <paramref name="timeout"/>) and returns its exit code and output.</summary>
     public static (int ExitCode, string StdOut, string StdErr) Run(string workingDirectory, TimeSpan timeout, params string[] args)
-    {
-        using var running = Start(workingDirectory, args);
-        return running.WaitForExit(timeout);
-    }
-
-    internal sealed class Running : IDisposable
-    {
-        private readonly StringBuilder stdout = new(), stderr = new();
-
-        public Running(Process process)
-        {
-            Process = process;
-            process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (stdout) stdout.AppendLine(e.Data); };
-            process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (stderr) stderr.AppendLine(e.Data); };
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-        }
-
-        public Process Process { get; }
-
-        public (int ExitCode, string StdOut, string StdErr) WaitForExit(TimeSpan timeout)
-        {
-            if (!Process.WaitForExit(timeout))
-            {
-                Process.Kill(entireProcessTree: true);
-                Process.WaitForExit();
-                throw new TimeoutException($"onnxsbi-train did not finish within {timeout}. Output so far:\n{Output()}");
-            }
-            Process.WaitForExit(); // drains the asynchronous output readers
-            return (Process.ExitCode, Text(stdout), Text(stderr));
-        }
-
-        public string Output() => Text(stdout) + Text(stderr);
-
-        private static string Text(StringBuilder sb) { lock (sb) return sb.ToString(); }
-
-        public void Dispose()
-        {
-            if (!Process.HasExited) { Process.Kill(entireProcessTree: true); Process.WaitForExit(); }
-            Process.Dispose();
-        }
-    }
+        => ChildProgram.Run(DllPath, workingDirectory, timeout, args);
 }

@@ -2,13 +2,15 @@ using System.Globalization;
 using Microsoft.Extensions.Logging;
 using OnnxSbi.Trainer.Training;
 
-namespace OnnxSbi.Trainer.Host;
+namespace OnnxSbi.CommandLine;
 
 /// <summary>
 /// Training progress: a live status line (epoch, batch, loss, validation loss, learning rate, ETA)
-/// when stderr is a terminal, plain log lines otherwise; every epoch is logged either way.
+/// when stderr is a terminal, plain log lines otherwise; every epoch is logged either way. Compiled into each
+/// program that trains (onnxsbi-train, onnxsbi-bench) as a linked source file: it needs the trainer's
+/// observer, which OnnxSbi.CommandLine (runtime only) cannot reference, and programs do not reference each other.
 /// </summary>
-internal sealed class ConsoleProgress(ILogger<ConsoleProgress> logger, string label) : ITrainingObserver
+internal sealed class ConsoleProgress(ILogger logger, string label) : ITrainingObserver
 {
     private readonly bool live = !Console.IsErrorRedirected;
     private double lastValidation = double.NaN;

@@ -4,22 +4,28 @@ using OnnxSbi.Runtime.Adapters;
 using OnnxSbi.Runtime.Bundles;
 using OnnxSbi.Runtime.Simulators;
 
-namespace OnnxSbi.Runtime.Cli.Tests;
+namespace OnnxSbi.TestSupport;
 
 /// <summary>
-/// (The same task as OnnxSbi.Runtime.Tests' Diagnostics/ConjugateGaussian.cs; test projects do not share
-/// sources.) A conjugate Gaussian task whose posterior is known exactly, so calibration can be tested without a
+/// A conjugate Gaussian task whose posterior is known exactly, so calibration can be tested without a
 /// trained network: θ ~ N(0, τ²·I₂), x | θ ~ N(θ, σ²·I₂) ⇒ θ | x ~ N(k·x, v·I₂) with k = τ²/(τ²+σ²) and
 /// v = τ²σ²/(τ²+σ²). With τ = 1, σ = 0.5: k = 0.8, v = 0.2.
 /// </summary>
-internal static class ConjugateGaussian
+public static class ConjugateGaussian
 {
+    /// <summary>The prior standard deviation τ.</summary>
     public const double Tau = 1.0;
+
+    /// <summary>The observation noise standard deviation σ.</summary>
     public const double Sigma = 0.5;
+
+    /// <summary>The posterior mean's gain k = τ²/(τ²+σ²).</summary>
     public const double Gain = Tau * Tau / (Tau * Tau + Sigma * Sigma);
+
+    /// <summary>The posterior variance v = τ²σ²/(τ²+σ²) of each component.</summary>
     public const double PosteriorVariance = Tau * Tau * Sigma * Sigma / (Tau * Tau + Sigma * Sigma);
 
-    private static readonly OnnxModelInfo Info = new("OnnxSbi.Runtime.Cli.Tests", "0");
+    private static readonly OnnxModelInfo Info = new("OnnxSbi.TestSupport", "0");
 
     /// <summary>The prior and likelihood above as a simulator with outputs "theta" [2] and "x" [2].</summary>
     public static Simulator CreateSimulator(ulong seed) => Simulator.Create(seed)
