@@ -23,56 +23,23 @@ public sealed class DisposeUnderLoadTests(ITestOutputHelper output)
         string path = ShippedModelsTests.BundlePath(bundle);
         var x = new ArrayBatch(1).Set("x", [0.1, -0.2], 2);
         var random = new Random(7);
-        int completed = 0, refused = 0, finishedAfterDispose = 0;
+        var totals = new Counts();
         for (int round = 0; round < Rounds; round++)
         {
             var model = PosteriorModel.Load(path);
-            int disposeCalled = 0;
-            var started = new CountdownEvent(Callers);
-            var unexpected = new List<Exception>();
-            var callers = Enumerable.Range(0, Callers).Select(i => Task.Factory.StartNew(() =>
+            await DisposeDuringCalls(model, random, totals, (caller, call) =>
             {
-                bool signalled = false;
-                try
-                {
-                    for (ulong call = 0; ; call++)
-                    {
-                        if (!signalled) { signalled = true; started.Signal(); }
-                        var draws = model.Sample(x, Draws, new SamplingOptions { Seed = (ulong)i * 1000 + call });
-                        Assert.Equal(Draws * 2, draws["theta"].Length);
-                        Interlocked.Increment(ref completed);
-                        if (Volatile.Read(ref disposeCalled) != 0) Interlocked.Increment(ref finishedAfterDispose);
-                    }
-                }
-                catch (ObjectDisposedException e) when (e.ObjectName == typeof(PosteriorModel).FullName)
-                {
-                    Interlocked.Increment(ref refused);
-                }
-                catch (Exception e)
-                {
-                    lock (unexpected) unexpected.Add(e);
-                }
-                finally
-                {
-                    if (!signalled) started.Signal();
-                }
-            }, TaskCreationOptions.LongRunning)).ToArray();
-
-            started.Wait();
-            await Task.Delay(random.Next(30, 131));
-            Volatile.Write(ref disposeCalled, 1);
-            model.Dispose();
-            // Every caller ends at its next call after the dispose; the timeout turns a hang into a TimeoutException.
-            await Task.WhenAll(callers).WaitAsync(TimeSpan.FromMinutes(2));
-            Assert.Empty(unexpected);
+                var draws = model.Sample(x, Draws, new SamplingOptions { Seed = (ulong)caller * 1000 + call });
+                Assert.Equal(Draws * 2, draws["theta"].Length);
+            });
             Assert.Throws<ObjectDisposedException>(() => model.Sample(x, 10));
         }
-        output.WriteLine($"{bundle}: {Rounds} rounds, {completed} calls completed ({finishedAfterDispose} of them after Dispose was called), {refused} callers refused after Dispose");
+        output.WriteLine($"{bundle}: {Rounds} rounds, {totals.Completed} calls completed ({totals.FinishedAfterDispose} of them after Dispose was called), {totals.Refused} callers refused after Dispose");
         // Each caller loops until a call is refused, so every caller of every round ends with exactly one refusal.
-        Assert.Equal(Rounds * Callers, refused);
-        // Calls of 20,000 draws take far longer than the gap between Dispose and its flag above, so calls were in
+        Assert.Equal(Rounds * Callers, totals.Refused);
+        // Calls of 20,000 draws take far longer than the gap between Dispose and its flag, so calls were in
         // flight when the model was disposed, and they returned their draws rather than being cut short.
-        Assert.True(finishedAfterDispose > 0, "no call was in flight when Dispose was called; the test did not exercise disposal under load");
+        Assert.True(totals.FinishedAfterDispose > 0, "no call was in flight when Dispose was called; the test did not exercise disposal under load");
     }
 
     [Fact]
@@ -83,46 +50,72 @@ public sealed class DisposeUnderLoadTests(ITestOutputHelper output)
         var thetaValues = new double[Draws * 2];
         for (int i = 0; i < thetaValues.Length; i++) thetaValues[i] = random.NextDouble() - 0.5;
         var theta = new ArrayBatch(Draws).Set("theta", thetaValues, 2);
-        int refused = 0;
+        var totals = new Counts();
         for (int round = 0; round < Rounds / 2; round++)
         {
             var model = PosteriorModel.Load(ShippedModelsTests.BundlePath("spline_coupling_flow"));
-            var started = new CountdownEvent(Callers);
-            var unexpected = new List<Exception>();
-            var callers = Enumerable.Range(0, Callers).Select(_ => Task.Factory.StartNew(() =>
+            await DisposeDuringCalls(model, random, totals, (_, _) =>
             {
-                bool signalled = false;
-                try
-                {
-                    while (true)
-                    {
-                        if (!signalled) { signalled = true; started.Signal(); }
-                        double[] logProb = model.LogProb(theta, x);
-                        Assert.Equal(Draws, logProb.Length);
-                        Assert.All(logProb, v => Assert.True(double.IsFinite(v)));
-                    }
-                }
-                catch (ObjectDisposedException e) when (e.ObjectName == typeof(PosteriorModel).FullName)
-                {
-                    Interlocked.Increment(ref refused);
-                }
-                catch (Exception e)
-                {
-                    lock (unexpected) unexpected.Add(e);
-                }
-                finally
-                {
-                    if (!signalled) started.Signal();
-                }
-            }, TaskCreationOptions.LongRunning)).ToArray();
-
-            started.Wait();
-            await Task.Delay(random.Next(30, 131));
-            model.Dispose();
-            await Task.WhenAll(callers).WaitAsync(TimeSpan.FromMinutes(2));
-            Assert.Empty(unexpected);
+                double[] logProb = model.LogProb(theta, x);
+                Assert.Equal(Draws, logProb.Length);
+                Assert.All(logProb, v => Assert.True(double.IsFinite(v)));
+            });
             Assert.Throws<ObjectDisposedException>(() => model.LogProb(theta, x));
         }
-        Assert.Equal(Rounds / 2 * Callers, refused);
+        Assert.Equal(Rounds / 2 * Callers, totals.Refused);
+    }
+
+    /// <summary>Calls made, calls that returned after Dispose was called, and callers refused, over all rounds.</summary>
+    private sealed class Counts
+    {
+        public int Completed;
+        public int FinishedAfterDispose;
+        public int Refused;
+    }
+
+    /// <summary>
+    /// One round: <see cref="Callers"/> threads repeat <paramref name="call"/> (caller index, call index) until a call is
+    /// refused; once all have started, the model is disposed 30–130 ms later. Fails on any exception other than the
+    /// model's <see cref="ObjectDisposedException"/>, and on a caller still running two minutes after the dispose.
+    /// </summary>
+    private static async Task DisposeDuringCalls(PosteriorModel model, Random random, Counts totals, Action<int, ulong> call)
+    {
+        int disposeCalled = 0;
+        var started = new CountdownEvent(Callers);
+        var unexpected = new List<Exception>();
+        var callers = Enumerable.Range(0, Callers).Select(i => Task.Factory.StartNew(() =>
+        {
+            bool signalled = false;
+            try
+            {
+                for (ulong n = 0; ; n++)
+                {
+                    if (!signalled) { signalled = true; started.Signal(); }
+                    call(i, n);
+                    Interlocked.Increment(ref totals.Completed);
+                    if (Volatile.Read(ref disposeCalled) != 0) Interlocked.Increment(ref totals.FinishedAfterDispose);
+                }
+            }
+            catch (ObjectDisposedException e) when (e.ObjectName == typeof(PosteriorModel).FullName)
+            {
+                Interlocked.Increment(ref totals.Refused);
+            }
+            catch (Exception e)
+            {
+                lock (unexpected) unexpected.Add(e);
+            }
+            finally
+            {
+                if (!signalled) started.Signal();
+            }
+        }, TaskCreationOptions.LongRunning)).ToArray();
+
+        started.Wait();
+        await Task.Delay(random.Next(30, 131));
+        Volatile.Write(ref disposeCalled, 1);
+        model.Dispose();
+        // Every caller ends at its next call after the dispose; the timeout turns a hang into a TimeoutException.
+        await Task.WhenAll(callers).WaitAsync(TimeSpan.FromMinutes(2));
+        Assert.Empty(unexpected);
     }
 }
