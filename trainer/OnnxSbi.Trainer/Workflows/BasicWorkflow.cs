@@ -9,9 +9,10 @@ using OnnxSbi.Trainer.Training;
 namespace OnnxSbi.Trainer.Workflows;
 
 /// <summary>
-/// Simulator + adapter + network, trained offline or online and exported as a bundle: the C#
-/// counterpart of BayesFlow's BasicWorkflow. The network is built once the adapter is fitted, when
-/// the network-side widths D and C are known.
+/// Simulations + adapter + network, trained offline or online and exported as a bundle: the C#
+/// counterpart of BayesFlow's BasicWorkflow. Simulations come from an in-process <see cref="Runtime.Simulators.Simulator"/>,
+/// from arrays the caller already holds, or from any (batch size, seed) → arrays function. The network is built once
+/// the adapter is fitted, when the network-side widths D and C are known.
 /// </summary>
 /// <example>
 /// <code>
@@ -21,29 +22,40 @@ namespace OnnxSbi.Trainer.Workflows;
 /// workflow.Export("flow_matching.onnxsbi", "two moons, flow matching");
 /// </code>
 /// </example>
-public sealed class BasicWorkflow : IDisposable
+public sealed partial class BasicWorkflow : IDisposable
 {
     private readonly Func<int, int, PosteriorNetwork> networkFactory;
     private PosteriorNetwork? network;
     private object configuration = new { };
+    private (int D, int C)? widths;
 
-    /// <summary>Creates the workflow.</summary>
-    /// <param name="simulator">Produces the training data (parameters and observations).</param>
+    /// <summary>Creates a workflow that trains on simulations the caller provides (<see cref="FitOffline(ArrayBatch, ArrayBatch?, TrainingOptions, ITrainingObserver?, CancellationToken)"/>, <see cref="FitOnline(Func{int, ulong, ArrayBatch}, ArrayBatch?, TrainingOptions, int, ITrainingObserver?, CancellationToken)"/>).</summary>
     /// <param name="adapter">The data pipeline; fitted on the training data if it is not yet.</param>
     /// <param name="inferenceVariables">User-side names of the parameters (e.g. "theta").</param>
     /// <param name="conditionVariables">User-side names of the observations (e.g. "x").</param>
     /// <param name="networkFactory">Builds the network for (D, C).</param>
-    public BasicWorkflow(Simulator simulator, Adapter adapter, IReadOnlyList<string> inferenceVariables, IReadOnlyList<string> conditionVariables, Func<int, int, PosteriorNetwork> networkFactory)
+    public BasicWorkflow(Adapter adapter, IReadOnlyList<string> inferenceVariables, IReadOnlyList<string> conditionVariables, Func<int, int, PosteriorNetwork> networkFactory)
     {
-        Simulator = simulator;
         Adapter = adapter;
         InferenceVariables = inferenceVariables;
         ConditionVariables = conditionVariables;
         this.networkFactory = networkFactory;
     }
 
-    /// <summary>The simulator.</summary>
-    public Simulator Simulator { get; }
+    /// <summary>Creates a workflow around an in-process simulator.</summary>
+    /// <param name="simulator">Produces the training data (parameters and observations).</param>
+    /// <param name="adapter">The data pipeline; fitted on the training data if it is not yet.</param>
+    /// <param name="inferenceVariables">User-side names of the parameters (e.g. "theta").</param>
+    /// <param name="conditionVariables">User-side names of the observations (e.g. "x").</param>
+    /// <param name="networkFactory">Builds the network for (D, C).</param>
+    public BasicWorkflow(Simulator simulator, Adapter adapter, IReadOnlyList<string> inferenceVariables, IReadOnlyList<string> conditionVariables, Func<int, int, PosteriorNetwork> networkFactory)
+        : this(adapter, inferenceVariables, conditionVariables, networkFactory)
+    {
+        Simulator = simulator;
+    }
+
+    /// <summary>The in-process simulator, or null when the caller provides the simulations.</summary>
+    public Simulator? Simulator { get; }
 
     /// <summary>The adapter.</summary>
     public Adapter Adapter { get; }
@@ -69,28 +81,57 @@ public sealed class BasicWorkflow : IDisposable
     /// <summary>Simulates <paramref name="numSimulations"/> rows, fits the adapter, and trains on them for the options' epochs.</summary>
     public TrainingHistory FitOffline(int numSimulations, int validationSets, TrainingOptions options, ITrainingObserver? observer = null, CancellationToken cancellationToken = default)
     {
+        var simulator = RequireSimulator();
         if (numSimulations < options.BatchSize)
             throw new ArgumentException($"numSimulations ({numSimulations}) must be at least the batch size ({options.BatchSize}).");
-        var raw = Simulator.Sample(numSimulations, options.Seed);
-        var train = Prepare(raw);
-        var validation = validationSets > 0 ? ToNetwork(Simulator.Sample(validationSets, options.Seed ^ 0xA5A5A5A5UL)) : null;
-        EnsureNetwork(train.InferenceDim, train.ConditionDim, options.Seed);
-        configuration = new { Mode = "offline", NumSimulations = numSimulations, ValidationSets = validationSets, Training = options, Network = network!.Describe() };
+        var validation = validationSets > 0 ? simulator.Sample(validationSets, options.Seed ^ 0xA5A5A5A5UL) : null;
+        return FitOffline(simulator.Sample(numSimulations, options.Seed), validation, options, observer, cancellationToken);
+    }
+
+    /// <summary>
+    /// Fits the adapter on <paramref name="data"/> (if it is not fitted yet) and trains on its rows for the options'
+    /// epochs, as BayesFlow's <c>fit_offline</c> does with a dict of arrays.
+    /// </summary>
+    /// <param name="data">The training simulations: every inference and condition variable, one row per simulation.</param>
+    /// <param name="validation">Held-out simulations scored after every epoch, or null.</param>
+    /// <param name="options">Optimization settings.</param>
+    /// <param name="observer">Progress receiver, or null.</param>
+    /// <param name="cancellationToken">Stops training after the current batch.</param>
+    public TrainingHistory FitOffline(ArrayBatch data, ArrayBatch? validation, TrainingOptions options, ITrainingObserver? observer = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        if (data.Rows < options.BatchSize)
+            throw new ArgumentException($"The training data has {data.Rows} rows; it must have at least the batch size ({options.BatchSize}).");
+        var train = Prepare(data);
         using var source = new OfflineSource(train);
-        History = NetworkTrainer.Fit(network!, source, validation, options, observer, cancellationToken);
-        return History;
+        return Train(source, validation is null ? null : ToNetwork(validation), options, new { Mode = "offline", NumSimulations = data.Rows, ValidationSets = validation?.Rows ?? 0 }, observer, cancellationToken);
     }
 
     /// <summary>Trains on fresh simulations every batch; the adapter is fitted on a first batch of <paramref name="fitSimulations"/> rows if needed.</summary>
     public TrainingHistory FitOnline(int validationSets, TrainingOptions options, int fitSimulations = 4096, ITrainingObserver? observer = null, CancellationToken cancellationToken = default)
     {
-        var first = Prepare(Simulator.Sample(fitSimulations, options.Seed));
-        var validation = validationSets > 0 ? ToNetwork(Simulator.Sample(validationSets, options.Seed ^ 0xA5A5A5A5UL)) : null;
-        EnsureNetwork(first.InferenceDim, first.ConditionDim, options.Seed);
-        configuration = new { Mode = "online", ValidationSets = validationSets, Training = options, Network = network!.Describe() };
-        var source = new OnlineSource((rows, seed) => ToNetwork(Simulator.Sample(rows, seed)));
-        History = NetworkTrainer.Fit(network!, source, validation, options, observer, cancellationToken);
-        return History;
+        var simulator = RequireSimulator();
+        var validation = validationSets > 0 ? simulator.Sample(validationSets, options.Seed ^ 0xA5A5A5A5UL) : null;
+        return FitOnline(simulator.Sample, validation, options, fitSimulations, observer, cancellationToken);
+    }
+
+    /// <summary>
+    /// Trains on fresh simulations every batch, as BayesFlow's <c>fit_online</c> does: <paramref name="simulate"/>(rows, seed)
+    /// returns <c>rows</c> new simulations, deterministically for the seed, so a resumed run sees the same batches.
+    /// The adapter is fitted, if it is not yet, on one first call of <paramref name="fitSimulations"/> rows.
+    /// </summary>
+    /// <param name="simulate">Simulates a batch: (rows, seed) → arrays with a leading dimension of <c>rows</c>.</param>
+    /// <param name="validation">Held-out simulations scored after every epoch, or null.</param>
+    /// <param name="options">Optimization settings; <see cref="TrainingOptions.BatchesPerEpoch"/> sets the epoch length.</param>
+    /// <param name="fitSimulations">Rows simulated to fit the adapter.</param>
+    /// <param name="observer">Progress receiver, or null.</param>
+    /// <param name="cancellationToken">Stops training after the current batch.</param>
+    public TrainingHistory FitOnline(Func<int, ulong, ArrayBatch> simulate, ArrayBatch? validation, TrainingOptions options, int fitSimulations = 4096, ITrainingObserver? observer = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(simulate);
+        Prepare(simulate(fitSimulations, options.Seed));
+        var source = new OnlineSource((rows, seed) => ToNetwork(simulate(rows, seed)));
+        return Train(source, validation is null ? null : ToNetwork(validation), options, new { Mode = "online", ValidationSets = validation?.Rows ?? 0 }, observer, cancellationToken);
     }
 
     /// <summary>Writes the trained network, adapter and record to a bundle (atomically).</summary>
@@ -103,12 +144,28 @@ public sealed class BasicWorkflow : IDisposable
     /// <inheritdoc />
     public void Dispose() => network?.Dispose();
 
+    /// <summary>Builds the network for the adapted widths and runs the trainer on <paramref name="source"/>; the record of the run keeps <paramref name="mode"/>.</summary>
+    private TrainingHistory Train(TrainingSource source, NetworkData? validation, TrainingOptions options, object mode, ITrainingObserver? observer, CancellationToken cancellationToken)
+    {
+        var (d, c) = widths ?? throw new InvalidOperationException("No simulations were adapted yet, so the network's widths are unknown.");
+        EnsureNetwork(d, c, options.Seed);
+        configuration = new { Mode = mode, Training = options, Network = network!.Describe() };
+        History = NetworkTrainer.Fit(network!, source, validation, options, observer, cancellationToken);
+        return History;
+    }
+
+    private Simulator RequireSimulator() => Simulator
+        ?? throw new InvalidOperationException("This workflow has no in-process simulator; pass the simulations to FitOffline or a simulate function to FitOnline.");
+
+    /// <summary>Records the variables' shapes, fits the adapter if it is not fitted yet, and adapts the rows.</summary>
     private NetworkData Prepare(ArrayBatch raw)
     {
         InferenceSpecs = Specs(raw, InferenceVariables);
         ConditionSpecs = Specs(raw, ConditionVariables);
         if (!Adapter.IsFitted) Adapter.Fit(raw);
-        return ToNetwork(raw);
+        var adapted = ToNetwork(raw);
+        widths = (adapted.InferenceDim, adapted.ConditionDim);
+        return adapted;
     }
 
     /// <summary>Runs the adapter forward and returns the network-side float rows.</summary>
