@@ -45,7 +45,8 @@ internal static class TrainCommand
             Text("--widths", "Hidden-layer widths, comma-separated, e.g. 256,256. Default: the network recipe's.", "W1,W2"),
             Typed<double?>("--dropout", $"Dropout probability, 0 to {TrainSettings.MaxDropout.ToString(CultureInfo.InvariantCulture)}. Default: the network recipe's.", "P", "a number"),
             Text("--checkpoint", "Checkpoint written atomically after every epoch. Default: OUT.ckpt with --resume, none without.", "PATH"),
-            Switch("--resume", "Continue from the checkpoint's last completed epoch, or start it when it does not exist."),
+            Int("--checkpoint-every", "Also write the checkpoint every N batches inside an epoch (0, the default: only at epoch ends), so a long epoch resumes mid-way."),
+            Switch("--resume", "Continue from the checkpoint where it was written (an epoch's end, or mid-epoch with --checkpoint-every), or start it when it does not exist."),
             Switch("--skip-bad-rows", "Skip and count simulated rows with non-finite values instead of stopping with an error."),
             Typed<int>("--threads", $"libtorch CPU threads, 1 to {TrainSettings.MaxThreads}.", "T", "an integer", TrainSettings.DefaultThreads),
             Text("--out", "The .onnxsbi bundle to write (required).", "PATH.onnxsbi"),
@@ -103,7 +104,7 @@ internal static class TrainCommand
         catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested)
         {
             host.Services.GetRequiredService<ILogger<TrainRunner>>().LogWarning(
-                "Stopped by a signal; the checkpoint of the last completed epoch is kept. Rerun with --resume to continue.");
+                "Stopped by a signal; the last checkpoint is kept. Rerun with --resume to continue from it.");
             code = ExitCodes.Cancelled;
         }
         lifetime.StopApplication();

@@ -29,6 +29,7 @@ internal sealed record TrainPlan(TrainingTask Task, NetworkRecipe Recipe, bool O
             LearningRate = s.LearningRate,
             Seed = s.Seed,
             CheckpointPath = s.Checkpoint ?? (s.Resume ? s.Out + ".ckpt" : null),
+            CheckpointEveryBatches = s.CheckpointEvery ?? 0,
             Resume = s.Resume,
             SkipNonFiniteRows = s.SkipBadRows,
             Threads = s.Threads,

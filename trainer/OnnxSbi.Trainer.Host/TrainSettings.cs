@@ -79,6 +79,9 @@ internal sealed class TrainSettings
     /// <summary>--checkpoint, or null for OUT.ckpt with --resume and none without.</summary>
     [ConfigurationKeyName("checkpoint")] public string? Checkpoint { get; set; }
 
+    /// <summary>--checkpoint-every: batches between mid-epoch checkpoints, or null for epoch ends only.</summary>
+    [ConfigurationKeyName("checkpoint-every")] public int? CheckpointEvery { get; set; }
+
     /// <summary>--resume.</summary>
     [ConfigurationKeyName("resume")] public bool Resume { get; set; }
 
@@ -168,6 +171,7 @@ internal sealed class TrainSettingsValidator : IValidateOptions<TrainSettings>
         Int("num-simulations", s.NumSimulations, 1, int.MaxValue);
         Int("validation-sets", s.ValidationSets, 0, int.MaxValue);
         Int("threads", s.Threads, 1, TrainSettings.MaxThreads);
+        Int("checkpoint-every", s.CheckpointEvery, 0, int.MaxValue);
         Number("learning-rate", s.LearningRate, TrainSettings.MinLearningRate, TrainSettings.MaxLearningRate);
         Number("dropout", s.Dropout, 0, TrainSettings.MaxDropout);
         try { s.ParseWidths(); }

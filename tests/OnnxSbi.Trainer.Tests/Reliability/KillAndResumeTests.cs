@@ -34,16 +34,23 @@ public sealed class KillAndResumeTests : IDisposable
         return false;
     }
 
-    [Fact]
-    public void Train_KilledAfterFirstCheckpointThenResumed_MatchesUninterruptedRun()
+    /// <summary>
+    /// Killed after the first checkpoint: at the end of epoch 1, or (with --checkpoint-every 7) seven batches into
+    /// epoch 1, where the resumed run must continue with batch 8 and the epoch's running loss.
+    /// </summary>
+    [Theory]
+    [InlineData(0)]
+    [InlineData(7)]
+    public void Train_KilledAfterFirstCheckpointThenResumed_MatchesUninterruptedRun(int checkpointEvery)
     {
+        string[] checkpointing = checkpointEvery > 0 ? ["--checkpoint-every", checkpointEvery.ToString(System.Globalization.CultureInfo.InvariantCulture)] : [];
         var limit = TimeSpan.FromMinutes(2);
         string straightOut = Path.Combine(dir, "straight.onnxsbi");
         var straight = TrainerHost.Run(dir, limit, TrainArgs(Path.Combine(dir, "straight.ckpt"), straightOut));
         Assert.True(straight.ExitCode == 0, straight.StdOut + straight.StdErr);
 
         string checkpoint = Path.Combine(dir, "killed.ckpt"), output = Path.Combine(dir, "killed.onnxsbi");
-        using (var running = TrainerHost.Start(dir, TrainArgs(checkpoint, output)))
+        using (var running = TrainerHost.Start(dir, TrainArgs(checkpoint, output, checkpointing)))
         {
             Assert.True(WaitForFile(checkpoint, running.Process, limit), "no checkpoint appeared before exit: " + running.Output());
             running.Process.Kill(); // SIGKILL on Linux: no handler runs, no cleanup.
@@ -51,8 +58,14 @@ public sealed class KillAndResumeTests : IDisposable
             Assert.NotEqual(0, running.Process.ExitCode);
         }
         Assert.False(File.Exists(output), "the killed run must not have finished (kill came too late to test anything)");
+        if (checkpointing.Length > 0)
+        {
+            using var zip = System.IO.Compression.ZipFile.OpenRead(checkpoint);
+            using var history = System.Text.Json.JsonDocument.Parse(zip.GetEntry("history.json")!.Open());
+            Assert.True(history.RootElement.GetProperty("BatchesIntoEpoch").GetInt32() > 0, "the kill came at an epoch's end, so the mid-epoch resume was not exercised");
+        }
 
-        var resumed = TrainerHost.Run(dir, limit, TrainArgs(checkpoint, output, "--resume"));
+        var resumed = TrainerHost.Run(dir, limit, TrainArgs(checkpoint, output, [.. checkpointing, "--resume"]));
         Assert.True(resumed.ExitCode == 0, resumed.StdOut + resumed.StdErr);
 
         var expected = BundleReader.Read(straightOut).Manifest.Training;

@@ -51,6 +51,18 @@ public sealed class TrainingHistory
 
     /// <summary>Simulations the network saw per epoch.</summary>
     public long SimulationsPerEpoch { get; set; }
+
+    /// <summary>
+    /// Batches of epoch <see cref="EpochsCompleted"/> + 1 already trained on when the checkpoint was written mid-epoch;
+    /// 0 at an epoch boundary.
+    /// </summary>
+    public int BatchesIntoEpoch { get; set; }
+
+    /// <summary>The sum of the losses of those batches, so the epoch's mean loss comes out as if uninterrupted.</summary>
+    public double EpochLossSum { get; set; }
+
+    /// <summary>How many of those batches had rows left to train on (the mean's denominator).</summary>
+    public int EpochBatchesCounted { get; set; }
 }
 
 /// <summary>Raised when the loss diverges or data hold non-finite values; names the epoch and batch.</summary>
@@ -63,8 +75,10 @@ public sealed class TrainingDivergedException : OnnxSbiException
 /// <summary>
 /// Fits a <see cref="PosteriorNetwork"/> with AdamW (Adam online), gradient-norm clipping and
 /// BayesFlow's warmup-cosine schedule. Every random choice comes from one seeded generator whose
-/// state is checkpointed with the model and optimizer after every epoch, so a killed run resumed
-/// from its checkpoint takes exactly the steps an uninterrupted run would.
+/// state is checkpointed with the model and optimizer after every epoch (and, with
+/// <see cref="TrainingOptions.CheckpointEveryBatches"/>, every that many batches inside one), and every
+/// source's batch is a function of (seed, epoch, batch), so a killed run resumed from its checkpoint takes
+/// exactly the steps an uninterrupted run would.
 /// </summary>
 public static class NetworkTrainer
 {
@@ -97,6 +111,9 @@ public static class NetworkTrainer
         {
             history = Checkpoint.Load(options.CheckpointPath, network, optimizer, generator);
             startEpoch = history.EpochsCompleted;
+            if (history.BatchesIntoEpoch > batches)
+                throw new OnnxSbiException($"Checkpoint '{options.CheckpointPath}' was written {history.BatchesIntoEpoch} batches into an epoch, but an epoch now has {batches} batches: " +
+                    "resume with the batch size, data and --batches-per-epoch it was written with, or delete it to start over.");
         }
 
         Tensor? valTheta = null, valConditions = null;
@@ -113,10 +130,12 @@ public static class NetworkTrainer
             for (int epoch = startEpoch; epoch < options.Epochs; epoch++)
             {
                 network.train();
-                double sum = 0;
-                int counted = 0;
+                // A checkpoint written mid-epoch resumes at its next batch with the epoch's running loss.
+                int firstBatch = epoch == startEpoch ? history.BatchesIntoEpoch : 0;
+                double sum = epoch == startEpoch ? history.EpochLossSum : 0;
+                int counted = epoch == startEpoch ? history.EpochBatchesCounted : 0;
                 double lr = 0;
-                for (int b = 0; b < batches; b++)
+                for (int b = firstBatch; b < batches; b++)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
                     using var scope = NewDisposeScope();
@@ -140,7 +159,18 @@ public static class NetworkTrainer
                     counted++;
                     if (observer is not null && (b % 16 == 15 || b == batches - 1))
                         observer.OnBatch(epoch + 1, options.Epochs, b + 1, batches, sum / counted, lr, clock.Elapsed);
+                    if (options.CheckpointPath is not null && options.CheckpointEveryBatches > 0 && (b + 1) % options.CheckpointEveryBatches == 0 && b + 1 < batches)
+                    {
+                        history.BatchesIntoEpoch = b + 1;
+                        history.EpochLossSum = sum;
+                        history.EpochBatchesCounted = counted;
+                        history.Seconds = secondsBefore + clock.Elapsed.TotalSeconds;
+                        Checkpoint.Save(options.CheckpointPath, network, optimizer, generator, history);
+                    }
                 }
+                history.BatchesIntoEpoch = 0;
+                history.EpochLossSum = 0;
+                history.EpochBatchesCounted = 0;
 
                 double valLoss = double.NaN;
                 if (valTheta is not null)

@@ -34,6 +34,12 @@ public sealed record TrainingOptions
     /// <summary>Where to write the checkpoint after every epoch; null disables checkpoints.</summary>
     public string? CheckpointPath { get; init; }
 
+    /// <summary>
+    /// Also write the checkpoint every this many batches inside an epoch (0: only at the end of each epoch), so that a
+    /// killed run over a long epoch (a large data set) loses at most this many batches and resumes exactly mid-epoch.
+    /// </summary>
+    public int CheckpointEveryBatches { get; init; }
+
     /// <summary>Continue from <see cref="CheckpointPath"/> when it exists.</summary>
     public bool Resume { get; init; }
 
@@ -61,6 +67,7 @@ public sealed record TrainingOptions
         if (WarmupFraction is < 0 or >= 1) throw new ArgumentException($"WarmupFraction must be in [0, 1); got {WarmupFraction}.");
         if (WeightDecay is < 0) throw new ArgumentException($"WeightDecay must not be negative; got {WeightDecay}.");
         if (!(ClipNorm > 0)) throw new ArgumentException($"ClipNorm must be positive; got {ClipNorm}.");
+        if (CheckpointEveryBatches < 0) throw new ArgumentException($"CheckpointEveryBatches must not be negative; got {CheckpointEveryBatches}.");
         if (Threads <= 0) throw new ArgumentException($"Threads must be positive; got {Threads}.");
         if (Resume && CheckpointPath is null) throw new ArgumentException("Resume needs a CheckpointPath.");
     }
