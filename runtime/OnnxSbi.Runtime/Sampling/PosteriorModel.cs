@@ -62,32 +62,14 @@ public sealed class PosteriorModel : IDisposable
     /// <summary>Rows per network evaluation.</summary>
     public int ChunkSize => sampler.ChunkSize;
 
-    /// <summary>Blocks of <see cref="ChunkSize"/> rows evaluated at once.</summary>
-    internal int ParallelBlocks => sampler.ParallelBlocks;
-
     /// <summary>The arithmetic of the hidden layers.</summary>
     public NetworkPrecision Precision => Plan.Precision;
-
-    /// <summary>The intra-op thread count the sessions were created with (0: ONNX Runtime's default).</summary>
-    internal int IntraOpThreads => Plan.IntraOpThreads;
-
-    /// <summary>Whether the sessions' worker threads spin.</summary>
-    internal bool AllowSpinning => Plan.AllowSpinning;
-
-    /// <summary>The graph role evaluated while sampling.</summary>
-    internal string SamplingRole => sampler.SamplingRole;
 
     /// <summary>
     /// Rows pushed through the sampling network since load, over all callers: network evaluations × rows each.
     /// Divided by the draws made it is the network work per draw; a server can export it as a counter. It only grows.
     /// </summary>
     public long NetworkRowsEvaluated => sampler.NetworkRowsEvaluated;
-
-    /// <summary>True when sampling runs a coupling flow's inverse step by step (<see cref="CouplingInverseMode.Native"/> and a bundle that lists its steps).</summary>
-    internal bool UsesNativeCouplingInverse => sampler is CouplingPosteriorSampler { Native: not null };
-
-    /// <summary>True when fixed-step integration or consistency sampling runs each block as one solver loop graph.</summary>
-    internal bool UsesSolverLoop => sampler is FlowMatchingPosteriorSampler { UsesSolverLoop: true } or ConsistencyPosteriorSampler { UsesSolverLoop: true };
 
     /// <summary>Whether <see cref="LogProb"/> is available (coupling flows).</summary>
     public bool HasDensity => sampler is CouplingPosteriorSampler;

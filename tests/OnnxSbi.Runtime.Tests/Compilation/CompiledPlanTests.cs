@@ -35,7 +35,7 @@ public sealed class CompiledPlanTests
         Assert.Equal(GraphCompiler.Passes.Select(p => p.Name), plan.Passes.Select(p => p.Name));
         Assert.Equal(precision, plan.Precision);
         Assert.Equal(ExecutionProvider.Cpu, plan.Provider);
-        Assert.Equal((model.ChunkSize, model.ParallelBlocks), (plan.ChunkSize, plan.ParallelBlocks));
+        Assert.Equal(model.ChunkSize, plan.ChunkSize);
         if (applied.Contains("residual-blocks"))
             Assert.Contains("6 of 6 declared blocks rewritten", plan.Passes.Single(p => p.Name == "residual-blocks").Detail);
         string text = plan.Describe();

@@ -46,8 +46,8 @@ public sealed class SolverLoopTests
         string path = ShippedModelsTests.BundlePath(name);
         using var host = PosteriorModel.Load(path, new RuntimeOptions { Precision = precision, SolverLoop = SolverLoopMode.Host });
         using var loop = PosteriorModel.Load(path, new RuntimeOptions { Precision = precision, SolverLoop = SolverLoopMode.Graph });
-        Assert.False(host.UsesSolverLoop);
-        Assert.True(loop.UsesSolverLoop);
+        Assert.NotEqual(ExecutionStrategy.SolverLoopGraph, host.Plan.Strategy);
+        Assert.Equal(ExecutionStrategy.SolverLoopGraph, loop.Plan.Strategy);
         var options = new SamplingOptions { Seed = 3, Method = method, Steps = steps };
         double[] a = host.Sample(TwoObservations, 500, options)["theta"];
         double[] b = loop.Sample(TwoObservations, 500, options)["theta"];
@@ -64,9 +64,9 @@ public sealed class SolverLoopTests
     {
         using var fm = PosteriorModel.Load(ShippedModelsTests.BundlePath("flow_matching"));
         Assert.Equal(ExecutionProvider.Cpu, fm.Provider);
-        Assert.False(fm.UsesSolverLoop);
+        Assert.NotEqual(ExecutionStrategy.SolverLoopGraph, fm.Plan.Strategy);
         using var flow = PosteriorModel.Load(ShippedModelsTests.BundlePath("affine_coupling_flow"), new RuntimeOptions { SolverLoop = SolverLoopMode.Graph });
-        Assert.False(flow.UsesSolverLoop);
+        Assert.NotEqual(ExecutionStrategy.SolverLoopGraph, flow.Plan.Strategy);
         Assert.Equal(2 * 10 * 2, flow.Sample(TwoObservations, 10)["theta"].Length);
     }
 

@@ -58,8 +58,8 @@ public sealed class CudaProviderTests : IDisposable
             string path = Write(dir, family, name: "loop_" + family);
             using var loop = PosteriorModel.Load(path, Cuda);
             using var host = PosteriorModel.Load(path, Cuda with { SolverLoop = SolverLoopMode.Host });
-            Assert.True(loop.UsesSolverLoop, $"{family}: Auto on CUDA should keep the solver state on the device");
-            Assert.False(host.UsesSolverLoop);
+            Assert.True(loop.Plan.Strategy == ExecutionStrategy.SolverLoopGraph, $"{family}: Auto on CUDA should keep the solver state on the device");
+            Assert.NotEqual(ExecutionStrategy.SolverLoopGraph, host.Plan.Strategy);
             var options = new SamplingOptions { Seed = 9 };
             double[] a = loop.Sample(X(1.0, -2.0, 0.0, 0.5), 4_000, options)["theta"];
             double[] b = host.Sample(X(1.0, -2.0, 0.0, 0.5), 4_000, options)["theta"];
@@ -75,9 +75,9 @@ public sealed class CudaProviderTests : IDisposable
     {
         string path = Write(dir, NetworkFamily.ConsistencyModel, name: "blocks");
         using (var model = PosteriorModel.Load(path, Cuda))
-            Assert.Equal((CompilationContext.CudaDefaultChunkSize, 1), (model.ChunkSize, model.ParallelBlocks));
+            Assert.Equal((CompilationContext.CudaDefaultChunkSize, 1), (model.ChunkSize, model.Plan.ParallelBlocks));
         using var chosen = PosteriorModel.Load(path, Cuda with { ChunkSize = 1_000, ParallelBlocks = 2 });
-        Assert.Equal((1_000, 2), (chosen.ChunkSize, chosen.ParallelBlocks));
+        Assert.Equal((1_000, 2), (chosen.ChunkSize, chosen.Plan.ParallelBlocks));
         // Two 1,000-row blocks at a time on the device give the draws of one at a time: same noise per block,
         // same kernels on the same shapes (1e-6 leaves room for a cuBLAS algorithm choice, not for a mix-up).
         var options = new SamplingOptions { Seed = 3 };

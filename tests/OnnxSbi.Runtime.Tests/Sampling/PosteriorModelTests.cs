@@ -190,7 +190,7 @@ public sealed class PosteriorModelTests : IDisposable
         double[] Draws(int blocks)
         {
             using var model = PosteriorModel.Load(path, new RuntimeOptions { ChunkSize = 64, IntraOpThreads = 1, ParallelBlocks = blocks });
-            Assert.Equal(blocks, model.ParallelBlocks);
+            Assert.Equal(blocks, model.Plan.ParallelBlocks);
             return model.Sample(X(0.5, -1, 2, 0), 1000, new SamplingOptions { Seed = 4 })["theta"];
         }
         double[] sequential = Draws(1);
@@ -219,15 +219,15 @@ public sealed class PosteriorModelTests : IDisposable
         int cores = Environment.ProcessorCount;
         using (var coupling = PosteriorModel.Load(Write(dir, NetworkFamily.CouplingFlow)))
         {
-            Assert.Equal((1, cores, 512), (coupling.IntraOpThreads, coupling.ParallelBlocks, coupling.ChunkSize));
+            Assert.Equal((1, cores, 512), (coupling.Plan.IntraOpThreads, coupling.Plan.ParallelBlocks, coupling.ChunkSize));
         }
         using (var flow = PosteriorModel.Load(Write(dir, NetworkFamily.FlowMatching)))
         {
-            Assert.Equal((1, cores, 512), (flow.IntraOpThreads, flow.ParallelBlocks, flow.ChunkSize));
+            Assert.Equal((1, cores, 512), (flow.Plan.IntraOpThreads, flow.Plan.ParallelBlocks, flow.ChunkSize));
         }
         // Threads chosen by the caller keep the blocks sequential: both settings would share the same cores.
         using var chosen = PosteriorModel.Load(Write(dir, NetworkFamily.CouplingFlow), new RuntimeOptions { IntraOpThreads = 2 });
-        Assert.Equal((2, 1), (chosen.IntraOpThreads, chosen.ParallelBlocks));
+        Assert.Equal((2, 1), (chosen.Plan.IntraOpThreads, chosen.Plan.ParallelBlocks));
     }
 
     [Fact]
@@ -239,7 +239,7 @@ public sealed class PosteriorModelTests : IDisposable
         var expected = model.Provider == ExecutionProvider.Cuda
             ? (CompilationContext.CudaDefaultChunkSize, 1)
             : (CompilationContext.DefaultChunkSize, Environment.ProcessorCount);
-        Assert.Equal(expected, (model.ChunkSize, model.ParallelBlocks));
+        Assert.Equal(expected, (model.ChunkSize, model.Plan.ParallelBlocks));
     }
 
     [Fact]
