@@ -223,8 +223,13 @@ internal sealed class ParquetShard : IShardReader
     private static void CheckNumeric(string path, string variable, DataField field)
     {
         if (!Numeric.Contains(field.ClrType))
-            throw new DataFileException(path, $"variable '{variable}': column '{field.Path}' is not numeric (it holds {field.ClrType.Name} values); expected float, integer or bool values.");
+            throw new DataFileException(path, $"variable '{variable}': column '{field.Path}' is not numeric (it holds {Describe(field.ClrType)} values); expected float, integer or bool values.");
     }
+
+    private static string Describe(Type type) =>
+        type == typeof(string) || type == typeof(ReadOnlyMemory<char>) ? "text"
+        : type == typeof(byte[]) || type == typeof(ReadOnlyMemory<byte>) ? "binary"
+        : type.Name;
 
     /// <summary>
     /// The list length of a list column, from the column-chunk metadata: a fixed-size list of L values over R rows
