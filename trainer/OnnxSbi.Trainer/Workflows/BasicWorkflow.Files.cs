@@ -36,14 +36,21 @@ public sealed partial class BasicWorkflow
         if (data.TrainingRows < options.BatchSize)
             throw new ArgumentException($"The training data has {data.TrainingRows} rows ({string.Join(", ", train.Shards)}); it must have at least the batch size ({options.BatchSize}).");
         Prepare(data.ReadTraining(0, 0, (int)Math.Min(adapterFitRows, data.TrainingRows)));
-        ArrayBatch? held = validation is not null ? ReadAll(validation) : data.ValidationRows > 0 ? data.ReadValidation() : null;
+        ArrayBatch? held = validation is not null ? ReadAll(validation, train) : data.ValidationRows > 0 ? data.ReadValidation() : null;
         var source = new FileSource(data, ToNetwork);
         var mode = new { Mode = "offline", Data = "files", Shards = train.Shards.Count, NumSimulations = data.TrainingRows, ValidationSets = held?.Rows ?? 0, ValidationFraction = validationFraction };
         return Train(source, held is null ? null : ToNetwork(held), options, mode, observer, cancellationToken);
     }
 
-    private static ArrayBatch ReadAll(SimulationFiles files)
+    private static ArrayBatch ReadAll(SimulationFiles files, SimulationFiles train)
     {
+        foreach (string v in train.Variables)
+        {
+            if (!files.Variables.Contains(v))
+                throw new UnknownVariableException(v, files.Variables, $"variable of the validation files ({string.Join(", ", files.Shards)})");
+            if (!files.SampleShape(v).SequenceEqual(train.SampleShape(v)))
+                throw new Simulations.Formats.DataFileException(files.Shards[0], $"variable '{v}' has per-row shape [{string.Join(", ", files.SampleShape(v))}] in the validation files; the training files ({train.Shards[0]}, …) have [{string.Join(", ", train.SampleShape(v))}].");
+        }
         if (files.Rows > files.Options.MaxValidationRows)
             throw new ArgumentException($"The validation data ({string.Join(", ", files.Shards)}) has {files.Rows} rows, more than the {files.Options.MaxValidationRows} kept in memory (SimulationFileOptions.MaxValidationRows).");
         return files.Read(0, (int)files.Rows);
