@@ -229,7 +229,69 @@ public sealed class Adapter
 
     /// <summary>Rebuilds an adapter from its manifest form, statistics frozen as stored.</summary>
     /// <exception cref="OnnxSbiException">A step is empty or invalid; the message names the step.</exception>
-    public static Adapter FromSpec(AdapterSpec spec)
+    public static Adapter FromSpec(AdapterSpec spec) => Restore(spec, source: null);
+
+    /// <summary>
+    /// Reads an adapter from protobuf JSON of an <see cref="AdapterSpec"/>, the form the bundle manifest's
+    /// <c>adapter</c> field holds; field names may be the proto names (<c>to_array</c>, <c>convert_dtype</c>) or
+    /// their JSON names (<c>toArray</c>). A standardize step without moments is unfitted, and <see cref="Fit"/>
+    /// fits it on the training data; one with moments keeps them.
+    /// </summary>
+    /// <example>
+    /// <code>
+    /// {"steps": [
+    ///   {"to_array": {}},
+    ///   {"convert_dtype": {"from": "float64", "to": "float32"}},
+    ///   {"constrain": {"keys": ["sigma"], "lower": 0}},
+    ///   {"standardize": {"include": ["x"]}},
+    ///   {"concatenate": {"keys": ["mu", "sigma"], "into": "inference_variables"}},
+    ///   {"rename": {"from": "x", "to": "inference_conditions"}}
+    /// ]}
+    /// </code>
+    /// </example>
+    /// <param name="json">The JSON text.</param>
+    /// <param name="source">The file it came from, named in every error.</param>
+    /// <exception cref="OnnxSbiException">
+    /// The text is not JSON, a step names an unknown transform or field, or a step's values are invalid (e.g. a
+    /// constrain whose lower bound is not below its upper bound); the message names <paramref name="source"/> and the step.
+    /// </exception>
+    public static Adapter FromJson(string json, string source) => Restore(AdapterJson.Parse(json, source), source);
+
+    /// <summary>
+    /// The adapter as indented protobuf JSON, the text <see cref="FromJson"/> reads and the bundle manifest stores,
+    /// with every fitted statistic and width.
+    /// </summary>
+    public string ToJson() => AdapterJson.Format(ToSpec());
+
+    /// <summary>
+    /// A human-readable description: one line per step (its transform and variables), and for standardize steps
+    /// the mean and standard deviation of each element, to four significant digits.
+    /// </summary>
+    /// <example>
+    /// <code>
+    /// Adapter: 5 steps, fitted
+    ///   0  to_array()
+    ///   1  convert_dtype(float64 -> float32)
+    ///   2  standardize(include: 'x'; fitted: 'x')
+    ///        x: mean [0.01234, -1.502], std [1.001, 0.4987]
+    ///   3  rename('theta' -> 'inference_variables')
+    ///   4  rename('x' -> 'inference_conditions')
+    /// </code>
+    /// </example>
+    public string Describe()
+    {
+        var text = new System.Text.StringBuilder();
+        text.Append($"Adapter: {_steps.Count} step{(_steps.Count == 1 ? "" : "s")}, {(IsFitted ? "fitted" : "not fitted (call Fit on training data)")}");
+        for (int i = 0; i < _steps.Count; i++)
+        {
+            text.AppendLine();
+            text.Append($"  {i,-2} {_steps[i]}");
+            foreach (string detail in _steps[i].Details()) text.AppendLine().Append($"       {detail}");
+        }
+        return text.ToString();
+    }
+
+    private static Adapter Restore(AdapterSpec spec, string? source)
     {
         ArgumentNullException.ThrowIfNull(spec);
         var adapter = new Adapter();
@@ -256,7 +318,9 @@ public sealed class Adapter
             }
             catch (ArgumentException ex)
             {
-                throw new OnnxSbiException($"Adapter spec step {i} ({s.KindCase}) is invalid: {ex.Message}", ex);
+                throw source is null
+                    ? new OnnxSbiException($"Adapter spec step {i} ({s.KindCase}) is invalid: {ex.Message}", ex)
+                    : AdapterJson.Error(source, $"step {i} ({AdapterJson.KindName(s)}) is invalid: {ex.Message}", ex);
             }
         }
         return adapter;

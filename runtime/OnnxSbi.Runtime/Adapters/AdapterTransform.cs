@@ -38,6 +38,9 @@ internal abstract class AdapterTransform
     /// <summary>The manifest form of the step, with every fitted statistic.</summary>
     internal abstract AdapterStep ToStep();
 
+    /// <summary>Lines under <see cref="ToString"/> in <see cref="Adapter.Describe"/>: fitted constants, when the step has any.</summary>
+    internal virtual IEnumerable<string> Details() => [];
+
     /// <summary>A one-line human description, e.g. "log(sigma)".</summary>
     public abstract override string ToString();
 

@@ -156,6 +156,13 @@ internal sealed class StandardizeTransform : AdapterTransform
         return new AdapterStep { Standardize = step };
     }
 
+    /// <summary>"x: mean [0.01234, -1.502], std [1.001, 0.4987]" per variable with statistics, four significant digits.</summary>
+    internal override IEnumerable<string> Details()
+    {
+        static string Values(double[] v) => $"[{string.Join(", ", v.Select(d => d.ToString("G4", System.Globalization.CultureInfo.InvariantCulture)))}]";
+        return _moments.Select(p => $"{p.Key}: mean {Values(p.Value.Mean)}, std {Values(p.Value.Std)}");
+    }
+
     public override string ToString()
     {
         var parts = new List<string>();

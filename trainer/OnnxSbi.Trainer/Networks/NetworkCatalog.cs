@@ -20,7 +20,18 @@ public sealed record NetworkOverrides(IReadOnlyList<int>? Widths = null, double?
 /// <param name="Build">Builds the network for (D, C, overrides).</param>
 public sealed record NetworkRecipe(string Name, string Title, int SeedEpochs, Func<int, int, NetworkOverrides, PosteriorNetwork> Build);
 
-/// <summary>The seed's four networks (docs/two-moons.md#recipes), by name.</summary>
+/// <summary>
+/// The seed's four networks (docs/two-moons.md#recipes), by name: flow_matching, consistency_model,
+/// affine_coupling_flow, spline_coupling_flow. Each recipe builds its network for the widths (D, C) the fitted
+/// adapter gives, which is the factory <see cref="Workflows.BasicWorkflow"/> asks for.
+/// </summary>
+/// <example>
+/// <code>
+/// NetworkRecipe recipe = NetworkCatalog.Get("affine_coupling_flow");
+/// using var workflow = new BasicWorkflow(simulator, adapter, ["mu", "sigma"], ["y"],
+///     (d, c) => recipe.Build(d, c, new NetworkOverrides(Widths: [128, 128])));   // null overrides keep the recipe's
+/// </code>
+/// </example>
 public static partial class NetworkCatalog
 {
     /// <summary>Looks a recipe up, listing the valid names when it is unknown.</summary>

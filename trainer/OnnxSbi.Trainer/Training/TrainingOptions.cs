@@ -5,6 +5,12 @@ namespace OnnxSbi.Trainer.Training;
 /// linear warmup over 5% of all steps from 0.1·lr, then cosine decay to 0; AdamW (weight decay 5e−3)
 /// offline, Adam online; gradient-norm clipping at 1.5.
 /// </summary>
+/// <example>
+/// <code>
+/// var options = new TrainingOptions { Epochs = 30, BatchSize = 64, Seed = 7 };   // everything else BayesFlow's
+/// workflow.FitOffline(numSimulations: 16_384, validationSets: 512, options);
+/// </code>
+/// </example>
 public sealed record TrainingOptions
 {
     /// <summary>Passes over the data (offline) or groups of <see cref="BatchesPerEpoch"/> batches (online).</summary>

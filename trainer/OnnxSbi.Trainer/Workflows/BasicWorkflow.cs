@@ -14,9 +14,18 @@ namespace OnnxSbi.Trainer.Workflows;
 /// from arrays the caller already holds, or from any (batch size, seed) → arrays function. The network is built once
 /// the adapter is fitted, when the network-side widths D and C are known.
 /// </summary>
+/// <remarks>
+/// BayesFlow's <c>BasicWorkflow(simulator, adapter, inference_network, inference_variables, inference_conditions)</c>
+/// maps onto the constructor; <c>fit_offline</c> and <c>fit_online</c> onto <see cref="FitOffline(int, int, TrainingOptions, ITrainingObserver?, CancellationToken)"/>
+/// and <see cref="FitOnline(int, TrainingOptions, int, ITrainingObserver?, CancellationToken)"/>. The network factory
+/// receives the network-side widths (D, C) once the adapter is fitted; a recipe of <see cref="NetworkCatalog"/> or any
+/// <see cref="PosteriorNetwork"/> constructor fits it, and <c>AdapterRecipe</c> builds the common adapter. The exported bundle is what <c>PosteriorModel.Load</c> samples
+/// from (samples/OwnModel is a complete program).
+/// </remarks>
 /// <example>
 /// <code>
-/// var workflow = new BasicWorkflow(TwoMoons.CreateSimulator(seed: 1), adapter, ["theta"], ["x"],
+/// Adapter adapter = new AdapterRecipe(["theta"], ["x"]).Build();   // standardize x, rename both
+/// using var workflow = new BasicWorkflow(TwoMoons.CreateSimulator(seed: 1), adapter, ["theta"], ["x"],
 ///     (d, c) => new FlowMatching(d, c, FlowMatchingOptions.Default));
 /// workflow.FitOffline(numSimulations: 32_768, validationSets: 300, new TrainingOptions { Epochs = 50 });
 /// workflow.Export("flow_matching.onnxsbi", "two moons, flow matching");
@@ -78,7 +87,17 @@ public sealed partial class BasicWorkflow : IDisposable
     /// <summary>Variable specs of the observations.</summary>
     public IReadOnlyList<VariableSpec> ConditionSpecs { get; private set; } = [];
 
-    /// <summary>Simulates <paramref name="numSimulations"/> rows, fits the adapter, and trains on them for the options' epochs.</summary>
+    /// <summary>
+    /// Simulates <paramref name="numSimulations"/> rows with the in-process simulator (seeded by the options' seed), fits the
+    /// adapter if it is not fitted yet, and trains on those rows for the options' epochs: BayesFlow's <c>fit_offline</c>
+    /// after <c>simulator.sample(num_simulations)</c>.
+    /// </summary>
+    /// <param name="numSimulations">Training rows; at least the batch size.</param>
+    /// <param name="validationSets">Held-out simulations scored after every epoch (0 for none).</param>
+    /// <param name="options">Optimization settings.</param>
+    /// <param name="observer">Progress receiver, or null.</param>
+    /// <param name="cancellationToken">Stops training after the current batch.</param>
+    /// <exception cref="InvalidOperationException">The workflow has no in-process simulator.</exception>
     public TrainingHistory FitOffline(int numSimulations, int validationSets, TrainingOptions options, ITrainingObserver? observer = null, CancellationToken cancellationToken = default)
     {
         var simulator = RequireSimulator();
@@ -107,7 +126,16 @@ public sealed partial class BasicWorkflow : IDisposable
         return Train(source, validation is null ? null : ToNetwork(validation), options, new { Mode = "offline", NumSimulations = data.Rows, ValidationSets = validation?.Rows ?? 0 }, observer, cancellationToken);
     }
 
-    /// <summary>Trains on fresh simulations every batch; the adapter is fitted on a first batch of <paramref name="fitSimulations"/> rows if needed.</summary>
+    /// <summary>
+    /// Trains on fresh simulations from the in-process simulator every batch (BayesFlow's <c>fit_online</c>); the adapter
+    /// is fitted on a first batch of <paramref name="fitSimulations"/> rows if needed.
+    /// </summary>
+    /// <param name="validationSets">Held-out simulations scored after every epoch (0 for none).</param>
+    /// <param name="options">Optimization settings; <see cref="TrainingOptions.BatchesPerEpoch"/> sets the epoch length.</param>
+    /// <param name="fitSimulations">Rows simulated to fit the adapter.</param>
+    /// <param name="observer">Progress receiver, or null.</param>
+    /// <param name="cancellationToken">Stops training after the current batch.</param>
+    /// <exception cref="InvalidOperationException">The workflow has no in-process simulator.</exception>
     public TrainingHistory FitOnline(int validationSets, TrainingOptions options, int fitSimulations = 4096, ITrainingObserver? observer = null, CancellationToken cancellationToken = default)
     {
         var simulator = RequireSimulator();
@@ -134,7 +162,14 @@ public sealed partial class BasicWorkflow : IDisposable
         return Train(source, validation is null ? null : ToNetwork(validation), options, new { Mode = "online", ValidationSets = validation?.Rows ?? 0 }, observer, cancellationToken);
     }
 
-    /// <summary>Writes the trained network, adapter and record to a bundle (atomically).</summary>
+    /// <summary>
+    /// Writes the trained network, the fitted adapter and the training record to a bundle (atomically), which
+    /// <c>PosteriorModel.Load(path)</c> samples from.
+    /// </summary>
+    /// <param name="path">The bundle to write, conventionally ending in ".onnxsbi".</param>
+    /// <param name="description">A line for people, stored in the manifest (e.g. the model and the data).</param>
+    /// <param name="metrics">Scores to record in the manifest (e.g. a C2ST), or null.</param>
+    /// <exception cref="InvalidOperationException">Nothing was trained yet.</exception>
     public BundleManifest Export(string path, string description, IReadOnlyDictionary<string, double>? metrics = null)
     {
         if (History is null) throw new InvalidOperationException("Train the network (FitOffline or FitOnline) before exporting it.");
@@ -168,7 +203,8 @@ public sealed partial class BasicWorkflow : IDisposable
         return adapted;
     }
 
-    /// <summary>Runs the adapter forward and returns the network-side float rows.</summary>
+    /// <summary>Runs the adapter forward on <paramref name="raw"/> simulations and returns the network-side float rows (θ [N, D], conditions [N, C]).</summary>
+    /// <param name="raw">User-side variables, one row per simulation.</param>
     public NetworkData ToNetwork(ArrayBatch raw)
     {
         var adapted = Adapter.Forward(raw);
