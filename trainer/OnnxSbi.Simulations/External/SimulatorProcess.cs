@@ -117,7 +117,7 @@ internal sealed class SimulatorProcess : IDisposable
             throw new SimulatorFailedException($"{await ExitDescriptionAsync().ConfigureAwait(false)} after writing {got} byte(s) of the 8-byte length prefix: {Quote(prefix.AsSpan(0, got))}");
         ulong length = BinaryPrimitives.ReadUInt64LittleEndian(prefix);
         if (length > (ulong)options.MaxResponseBytes)
-            throw Refused($"a length prefix of {length} bytes, more than the limit of {options.MaxResponseBytes} (MaxResponseBytes). " +
+            throw Refused(batchSize, seed, $"a length prefix of {length} bytes, more than the limit of {options.MaxResponseBytes} (MaxResponseBytes). " +
                 $"The first bytes on its standard output were {Quote(prefix)}{(LooksLikeText(prefix) ? ", which look like text: the simulator printed to standard output" : "")}. " +
                 "A response is an 8-byte little-endian length followed by that many bytes of NPZ; anything else the simulator prints must go to standard error.");
         var payload = new byte[length];
@@ -125,7 +125,7 @@ internal sealed class SimulatorProcess : IDisposable
         if (got < payload.Length)
             throw new SimulatorFailedException($"{await ExitDescriptionAsync().ConfigureAwait(false)} after writing {got} of the {length} bytes it announced");
         if (!IsZip(payload))
-            throw Refused($"{length} bytes that are not an NPZ (zip) archive: they start with {Quote(payload.AsSpan(0, Math.Min(32, payload.Length)))} " +
+            throw Refused(batchSize, seed, $"{length} bytes that are not an NPZ (zip) archive: they start with {Quote(payload.AsSpan(0, Math.Min(32, payload.Length)))} " +
                 $"after the length prefix {Quote(prefix)}. A response is an 8-byte little-endian length followed by the bytes numpy.savez writes; " +
                 "anything else the simulator prints must go to standard error.");
         return payload;
@@ -183,8 +183,8 @@ internal sealed class SimulatorProcess : IDisposable
         }
     }
 
-    private ExternalSimulatorException Refused(string what)
-        => new(options.Command, $"The simulator '{options.Command}' (worker {Worker}) answered with {what}", StandardErrorTail());
+    private ExternalSimulatorException Refused(int batchSize, ulong seed, string what)
+        => new(options.Command, $"The simulator '{options.Command}' (worker {Worker}) answered the request {RequestLine(batchSize, seed)} with {what}", StandardErrorTail());
 
     /// <summary>Fills <paramref name="buffer"/> unless the stream ends first; returns the bytes read.</summary>
     private async Task<int> ReadAsync(byte[] buffer, CancellationToken token)
