@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.Runtime.ExceptionServices;
 using Microsoft.Extensions.Logging;
 using OnnxSbi.Runtime;
@@ -112,8 +113,8 @@ public sealed class ExternalSimulator : IDisposable
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             // A sibling's failure cancelled this one; report the failure, not the cancellation.
-            var cause = tasks.Where(t => t.IsFaulted).Select(t => t.Exception!.InnerException!).First(e => e is not OperationCanceledException);
-            ExceptionDispatchInfo.Throw(cause);
+            var cause = tasks.Where(t => t.IsFaulted).Select(t => t.Exception!.InnerException!).FirstOrDefault(e => e is not OperationCanceledException);
+            if (cause is not null) ExceptionDispatchInfo.Throw(cause);
             throw;
         }
     }
@@ -182,7 +183,7 @@ public sealed class ExternalSimulator : IDisposable
             }
             catch (OperationCanceledException) when (!stop.IsCancellationRequested)
             {
-                reason = $"did not answer within the batch timeout of {Options.BatchTimeout.TotalSeconds:0.###} s";
+                reason = string.Create(CultureInfo.InvariantCulture, $"did not answer within the batch timeout of {Options.BatchTimeout.TotalSeconds:0.###} s");
                 await child.KillAsync().ConfigureAwait(false);
             }
             catch (OperationCanceledException)

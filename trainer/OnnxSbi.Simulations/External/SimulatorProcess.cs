@@ -147,7 +147,7 @@ internal sealed class SimulatorProcess : IDisposable
         Kill();
         using var wait = new CancellationTokenSource(ExitWait);
         try { await process.WaitForExitAsync(wait.Token).ConfigureAwait(false); }
-        catch (OperationCanceledException) { /* reported by the caller through HasExited */ }
+        catch (OperationCanceledException) { /* still exiting 5 s after the tree kill; nothing more can be done from here */ }
     }
 
     /// <summary>Kills the child's process tree without waiting (for process exit, where there is no time to wait).</summary>
@@ -157,9 +157,6 @@ internal sealed class SimulatorProcess : IDisposable
         catch (InvalidOperationException) { /* already exited */ }
         catch (Win32Exception) { /* exiting while being killed */ }
     }
-
-    /// <summary>True once the child has exited.</summary>
-    public bool HasExited => process.HasExited;
 
     /// <summary>Releases the process handle; the child should be stopped first.</summary>
     public void Dispose()
