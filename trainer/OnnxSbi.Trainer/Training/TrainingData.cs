@@ -130,8 +130,14 @@ public sealed class OnlineSource : TrainingSource
     /// <inheritdoc />
     public override (Tensor Theta, Tensor Conditions) Batch(int epoch, int batch, TrainingOptions options)
     {
-        ulong seed = options.Seed ^ (0xD1B54A32D192ED03UL * (ulong)(epoch + 1)) ^ (0x8CB92BA72F3D8DD7UL * (ulong)(batch + 1));
-        var data = simulate(options.BatchSize, seed);
+        var data = simulate(options.BatchSize, BatchSeed(options.Seed, epoch, batch));
         return (tensor(data.Theta, [data.Rows, data.InferenceDim]), tensor(data.Conditions, [data.Rows, data.ConditionDim]));
     }
+
+    /// <summary>
+    /// The simulation seed of batch <paramref name="batch"/> of epoch <paramref name="epoch"/> in a run seeded with
+    /// <paramref name="seed"/>: a function of the three alone, so a resumed or prefetching run asks for the same batches.
+    /// </summary>
+    internal static ulong BatchSeed(ulong seed, int epoch, int batch)
+        => seed ^ (0xD1B54A32D192ED03UL * (ulong)(epoch + 1)) ^ (0x8CB92BA72F3D8DD7UL * (ulong)(batch + 1));
 }
