@@ -30,7 +30,21 @@ internal static class TrainCommand
         };
         Option[] options =
         [
-            Text("--task", $"Task to simulate and train on: {string.Join(", ", TrainingTasks.Names)}.", "NAME", TrainingTasks.DefaultName),
+            Text("--task", $"Built-in task to simulate and train on: {string.Join(", ", TrainingTasks.Names)}. Default: {TrainingTasks.DefaultName}, unless --data or --simulator-command is given.", "NAME"),
+            List("--data", "Train offline on simulations in files: .npy (one variable per file, a directory's files form one shard), .npz, .csv or .parquet; files, directories or globs of shards. See docs/data-files.md.", "PATH"),
+            List("--validation-data", "Files of held-out simulations for the validation loss (with --data).", "PATH"),
+            Typed<double?>("--validation-fraction", "Share of the --data rows held out for the validation loss, in (0, 1), chosen by a seeded hash of the row.", "F", "a number"),
+            List("--shape", "Per-sample shape of a variable stored as flat columns x_0, x_1, … in CSV or Parquet, e.g. x=4,2.", "VAR=D1,D2"),
+            Text("--simulator-command", "Simulate with an external process speaking protocol 1 (docs/simulator-protocol.md), e.g. \"python3 sim.py\"; run by /bin/sh.", "CMD"),
+            Typed<int>("--simulator-workers", "Simulator processes run in parallel.", "W", "an integer", 1),
+            Typed<int>("--simulator-retries", "Restarts of a crashed or timed-out simulator process before training stops.", "K", "an integer", TrainSettings.DefaultSimulatorRetries),
+            Typed<double>("--simulator-timeout", "Seconds one batch may take before the simulator process is restarted.", "SECONDS", "a number", TrainSettings.DefaultSimulatorTimeout),
+            List("--inference-variables", "With --data or --simulator-command: the variables the posterior is over, in order (concatenated).", "VAR"),
+            List("--inference-conditions", "With --data or --simulator-command: the variables the posterior is conditioned on, in order (concatenated).", "VAR"),
+            Text("--adapter", "Adapter file: the bundle manifest's AdapterSpec as protobuf JSON (docs/your-own-model.md#the-adapter). Default: built from the short-hands below.", "FILE.json"),
+            List("--standardize", "Variables to standardize (default: the inference conditions); 'none' for none.", "VAR"),
+            List("--log", "Variables to log-transform before standardizing.", "VAR"),
+            List("--constrain", "Bounds of a variable, mapped to the real line: VAR:LOWER:UPPER, either bound may be empty (sigma:0:).", "VAR:LO:HI"),
             Text("--network", $"Network to train (required): {string.Join(", ", NetworkCatalog.All.Select(r => r.Name))}.", "NAME"),
             Int("--epochs", $"Training epochs, 1 to {TrainSettings.MaxEpochs}. Default: the network recipe's."),
             Int("--batches-per-epoch", "Batches per epoch. Default: offline, --num-simulations / --batch-size; online, the task's."),
@@ -64,7 +78,13 @@ internal static class TrainCommand
         var values = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
         foreach (var option in options)
             if (r.GetResult(option) is { Implicit: false } given)
-                values[option.Name.TrimStart('-')] = given.Tokens.Count > 0 ? given.Tokens[^1].Value : "true";
+            {
+                string key = option.Name.TrimStart('-');
+                if (option is Option<string[]>)
+                    for (int i = 0; i < given.Tokens.Count; i++) values[$"{key}:{i}"] = given.Tokens[i].Value;
+                else
+                    values[key] = given.Tokens.Count > 0 ? given.Tokens[^1].Value : "true";
+            }
         return values;
     }
 
@@ -112,22 +132,26 @@ internal static class TrainCommand
         return code;
     }
 
-    private static Option<string?> Text(string name, string description, string helpName, string? defaultValue = null)
+    internal static Option<string?> Text(string name, string description, string helpName, string? defaultValue = null)
     {
         var option = new Option<string?>(name) { Description = description, HelpName = helpName, Arity = ArgumentArity.OneOrMore, CustomParser = r => Parse(r, t => t) };
         if (defaultValue is not null) option.DefaultValueFactory = _ => defaultValue;
         return option;
     }
 
-    private static Option<int?> Int(string name, string description) => Typed<int?>(name, description, "N", "an integer");
+    /// <summary>A list option: values after it (--data a.npz b.npz) and repeats (--log a --log b) accumulate.</summary>
+    internal static Option<string[]> List(string name, string description, string helpName) =>
+        new(name) { Description = description, HelpName = helpName, Arity = ArgumentArity.OneOrMore, AllowMultipleArgumentsPerToken = true };
 
-    private static Option<bool> Switch(string name, string description) => new(name) { Description = description };
+    internal static Option<int?> Int(string name, string description) => Typed<int?>(name, description, "N", "an integer");
+
+    internal static Option<bool> Switch(string name, string description) => new(name) { Description = description };
 
     /// <summary>
     /// An option of type <typeparamref name="T"/> (int, ulong or double, nullable or not), repeatable with the last value winning;
     /// its range is checked with the other settings' at start, whichever source the value came from.
     /// </summary>
-    private static Option<T> Typed<T>(string name, string description, string helpName, string expectation, T? defaultValue = default)
+    internal static Option<T> Typed<T>(string name, string description, string helpName, string expectation, T? defaultValue = default)
     {
         var type = Nullable.GetUnderlyingType(typeof(T)) ?? typeof(T);
         var option = new Option<T>(name)

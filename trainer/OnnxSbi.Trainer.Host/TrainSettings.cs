@@ -19,6 +19,9 @@ internal sealed class TrainSettings
     /// <summary>The largest --batch-size.</summary>
     public const int MaxBatchSize = 1 << 20;
 
+    /// <summary>The most simulator processes --simulator-workers accepts.</summary>
+    public const int MaxSimulatorWorkers = 256;
+
     /// <summary>The most libtorch threads --threads accepts.</summary>
     public const int MaxThreads = 1024;
 
@@ -37,8 +40,64 @@ internal sealed class TrainSettings
     /// <summary>--threads when not given.</summary>
     public const int DefaultThreads = 1;
 
-    /// <summary>--task: the task to simulate.</summary>
-    [ConfigurationKeyName("task")] public string Task { get; set; } = TrainingTasks.DefaultName;
+    /// <summary>--simulator-retries when not given.</summary>
+    public const int DefaultSimulatorRetries = 3;
+
+    /// <summary>--simulator-timeout (seconds) when not given.</summary>
+    public const double DefaultSimulatorTimeout = 120;
+
+    /// <summary>Where the simulations come from.</summary>
+    public SimulationSource Source => Data is { Length: > 0 } ? SimulationSource.Files
+        : SimulatorCommand is not null ? SimulationSource.ExternalSimulator
+        : SimulationSource.Task;
+
+    /// <summary>The task name, the default task's when none is given.</summary>
+    public string TaskName => Task ?? TrainingTasks.DefaultName;
+
+    /// <summary>--task: a built-in task to simulate, or null for the default task when neither --data nor --simulator-command is given.</summary>
+    [ConfigurationKeyName("task")] public string? Task { get; set; }
+
+    /// <summary>--data: simulation files, directories or globs to train on.</summary>
+    [ConfigurationKeyName("data")] public string[]? Data { get; set; }
+
+    /// <summary>--validation-data: simulation files held out for the validation loss.</summary>
+    [ConfigurationKeyName("validation-data")] public string[]? ValidationData { get; set; }
+
+    /// <summary>--validation-fraction: the share of --data rows held out for the validation loss.</summary>
+    [ConfigurationKeyName("validation-fraction")] public double? ValidationFraction { get; set; }
+
+    /// <summary>--shape: per-sample shapes of variables stored as flat columns, e.g. "x=4,2".</summary>
+    [ConfigurationKeyName("shape")] public string[]? Shape { get; set; }
+
+    /// <summary>--simulator-command: an external simulator process speaking protocol 1.</summary>
+    [ConfigurationKeyName("simulator-command")] public string? SimulatorCommand { get; set; }
+
+    /// <summary>--simulator-workers: simulator processes run in parallel.</summary>
+    [ConfigurationKeyName("simulator-workers")] public int SimulatorWorkers { get; set; } = 1;
+
+    /// <summary>--simulator-retries: restarts of a crashed or timed-out simulator before training stops.</summary>
+    [ConfigurationKeyName("simulator-retries")] public int SimulatorRetries { get; set; } = DefaultSimulatorRetries;
+
+    /// <summary>--simulator-timeout: seconds one batch may take.</summary>
+    [ConfigurationKeyName("simulator-timeout")] public double SimulatorTimeout { get; set; } = DefaultSimulatorTimeout;
+
+    /// <summary>--inference-variables: the user's variables the posterior is over.</summary>
+    [ConfigurationKeyName("inference-variables")] public string[]? InferenceVariables { get; set; }
+
+    /// <summary>--inference-conditions: the user's variables the posterior is conditioned on.</summary>
+    [ConfigurationKeyName("inference-conditions")] public string[]? InferenceConditions { get; set; }
+
+    /// <summary>--adapter: an adapter file (the manifest's AdapterSpec as protobuf JSON).</summary>
+    [ConfigurationKeyName("adapter")] public string? Adapter { get; set; }
+
+    /// <summary>--standardize: the variables to standardize.</summary>
+    [ConfigurationKeyName("standardize")] public string[]? Standardize { get; set; }
+
+    /// <summary>--log: variables to log-transform.</summary>
+    [ConfigurationKeyName("log")] public string[]? Log { get; set; }
+
+    /// <summary>--constrain: bounds "VAR:LOWER:UPPER" (either bound may be empty).</summary>
+    [ConfigurationKeyName("constrain")] public string[]? Constrain { get; set; }
 
     /// <summary>--network: the network recipe (required).</summary>
     [ConfigurationKeyName("network")] public string? Network { get; set; }
@@ -96,6 +155,7 @@ internal sealed class TrainSettings
 
     /// <summary>Every configuration key and the property it binds to, from the attributes above.</summary>
     public static IReadOnlyDictionary<string, PropertyInfo> Keys { get; } = typeof(TrainSettings).GetProperties(BindingFlags.Instance | BindingFlags.Public)
+        .Where(p => p.GetCustomAttribute<ConfigurationKeyNameAttribute>() is not null)
         .ToDictionary(p => p.GetCustomAttribute<ConfigurationKeyNameAttribute>()!.Name, StringComparer.OrdinalIgnoreCase);
 
     /// <summary>The hidden-layer widths of --widths ("256,256"), or null for the recipe's.</summary>
@@ -119,6 +179,13 @@ internal sealed class TrainSettings
             if (IsHostKey(section.Key)) continue;
             if (!Keys.TryGetValue(section.Key, out var property))
                 throw new UsageException($"'train': unknown configuration key '{section.Key}'. Valid keys: {string.Join(", ", Keys.Keys.Order(StringComparer.Ordinal))}.");
+            if (property.PropertyType == typeof(string[]))
+            {
+                // A list: an array in the JSON file ("data": ["a", "b"]), DATA__0 in the environment, or one value.
+                if (section.Value is null && section.GetChildren().Any(c => c.Value is null))
+                    throw new UsageException($"'train': configuration key '{section.Key}' must be a list of values.");
+                continue;
+            }
             if (section.Value is null)
                 throw new UsageException($"'train': configuration key '{section.Key}' must be a single value, not a section or an array.");
             var type = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
@@ -139,6 +206,19 @@ internal sealed class TrainSettings
     private static bool IsHostKey(string key) => key is "ENVIRONMENT" or "APPLICATIONNAME" or "CONTENTROOT" or "URLS" or "DOTNET_ENVIRONMENT";
 }
 
+/// <summary>Where <c>train</c> takes its simulations from.</summary>
+internal enum SimulationSource
+{
+    /// <summary>A built-in task's in-process simulator (--task, the default).</summary>
+    Task,
+
+    /// <summary>Simulations on disk (--data).</summary>
+    Files,
+
+    /// <summary>An external simulator process (--simulator-command).</summary>
+    ExternalSimulator,
+}
+
 /// <summary>Checks <see cref="TrainSettings"/> at start (ValidateOnStart), each failure naming the option, its valid range and the value.</summary>
 internal sealed class TrainSettingsValidator : IValidateOptions<TrainSettings>
 {
@@ -156,7 +236,27 @@ internal sealed class TrainSettingsValidator : IValidateOptions<TrainSettings>
             if (value is double v && !(v >= min && v <= max)) Fail(Invariant($"'train': --{option} must be a number in [{min}, {max}]; got '{v}'."));
         }
 
-        if (TrainingTasks.Find(s.Task) is null) Fail(TrainingTasks.UnknownMessage(s.Task));
+        if (TrainingTasks.Find(s.TaskName) is null) Fail(TrainingTasks.UnknownMessage(s.TaskName));
+        int sources = (s.Task is not null ? 1 : 0) + (s.Data is { Length: > 0 } ? 1 : 0) + (s.SimulatorCommand is not null ? 1 : 0);
+        if (sources > 1) Fail("'train': give one source of simulations: --task, --data or --simulator-command.");
+        if (s.Source != SimulationSource.Task && s.InferenceVariables is not { Length: > 0 })
+            Fail($"'train': --{(s.Source == SimulationSource.Files ? "data" : "simulator-command")} needs --inference-variables (the variables the posterior is over), e.g. --inference-variables theta --inference-conditions x.");
+        if (s.Source == SimulationSource.Task && (s.InferenceVariables is not null || s.InferenceConditions is not null || s.Adapter is not null
+            || s.Standardize is not null || s.Log is not null || s.Constrain is not null))
+            Fail("'train': --inference-variables, --inference-conditions, --adapter, --standardize, --log and --constrain apply to --data and --simulator-command; a built-in --task has its own adapter.");
+        if (s.Adapter is not null && (s.Standardize is not null || s.Log is not null || s.Constrain is not null))
+            Fail("'train': give the adapter either as --adapter FILE or as --standardize/--log/--constrain short-hands, not both.");
+        if (s.Adapter is not null && !File.Exists(s.Adapter)) Fail($"'train': --adapter: file '{s.Adapter}' does not exist.");
+        if (s.Source != SimulationSource.Files && (s.ValidationData is not null || s.ValidationFraction is not null || s.Shape is not null))
+            Fail("'train': --validation-data, --validation-fraction and --shape apply to --data.");
+        if (s.ValidationData is { Length: > 0 } && s.ValidationFraction is not null)
+            Fail("'train': give either --validation-data or --validation-fraction, not both.");
+        if (s.ValidationFraction is double f && !(f > 0 && f < 1)) Fail(Invariant($"'train': --validation-fraction must be a number in (0, 1); got '{f}'."));
+        if (s.Source == SimulationSource.Files && (s.Online || s.NumSimulations is not null || s.ValidationSets is not null))
+            Fail("'train': --data trains offline on the files' rows; --online, --num-simulations and --validation-sets do not apply (use --validation-data or --validation-fraction).");
+        Int("simulator-workers", s.SimulatorWorkers, 1, TrainSettings.MaxSimulatorWorkers);
+        Int("simulator-retries", s.SimulatorRetries, 0, 1000);
+        Number("simulator-timeout", s.SimulatorTimeout, 0.001, 86_400);
         if (s.Network is null) Fail("'train': missing required option '--network'.");
         else
         {
@@ -176,7 +276,7 @@ internal sealed class TrainSettingsValidator : IValidateOptions<TrainSettings>
         Number("dropout", s.Dropout, 0, TrainSettings.MaxDropout);
         try { s.ParseWidths(); }
         catch (UsageException e) { Fail(e.Message); }
-        if (failures.Count == 0 && !s.Online && TrainPlan.SimulationsOf(s) < TrainPlan.BatchSizeOf(s))
+        if (failures.Count == 0 && s.Source != SimulationSource.Files && !s.Online && TrainPlan.SimulationsOf(s) < TrainPlan.BatchSizeOf(s))
             Fail($"--num-simulations ({TrainPlan.SimulationsOf(s)}) must be at least --batch-size ({TrainPlan.BatchSizeOf(s)}).");
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }

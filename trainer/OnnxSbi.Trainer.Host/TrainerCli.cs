@@ -20,6 +20,7 @@ internal static class TrainerCli
         var root = new RootCommand("onnxsbi-train: train amortized posteriors with TorchSharp and export them as .onnxsbi bundles.")
         {
             TrainCommand.Create(),
+            AdapterCommand.Create(),
         };
         foreach (var option in root.Options)
             if (option is HelpOption { Action: HelpAction help }) help.MaxWidth = HelpWidth;
