@@ -17,6 +17,7 @@ internal static class BenchCli
             DiagnoseCommand.Create(),
             RuntimeCommand.Create(),
             TorchCommand.Create(),
+            FilesCommand.Create(),
         };
         return root;
     }
