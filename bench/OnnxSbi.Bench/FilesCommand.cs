@@ -38,7 +38,7 @@ internal static class FilesCommand
         var network = BenchCli.Option<string>("--network", "Network recipe trained.", () => "flow_matching");
         var batches = BenchCli.IntOption("--batches", "Optimizer steps per timed run.", 2_000, 1, 10_000_000);
         var batchSize = BenchCli.IntOption("--batch-size", "Rows per step.", 64, 1, 1 << 20);
-        var rounds = BenchCli.IntOption("--rounds", "Disk and memory runs, alternated.", 3, 1, 100);
+        var rounds = BenchCli.IntOption("--rounds", "Disk and memory runs, alternated (0: only the full pass).", 3, 0, 100);
         var scanBatch = BenchCli.IntOption("--scan-batch", "Rows per read in the full pass (0 skips the pass).", 8_192, 0, 1 << 24);
         var throughput = new Command("throughput", "Peak RSS over a full shuffled pass, then training rows/s from disk against in memory on the same network.")
         {
@@ -116,16 +116,18 @@ internal static class FilesCommand
         Console.WriteLine(string.Create(inv, $"peak RSS at start: {PeakRssMb():F0} MB"));
         using var shuffle = new SimulationShuffle(files, seed: 1);
 
+        if (rounds > 0) TrainingRuns(shuffle, recipe, batches, batchSize, rounds);
         if (scanBatch > 0)
         {
-            // A full shuffled epoch read through the same window cache training uses, RSS sampled along the way.
+            // A full shuffled epoch (epoch 1, so no window is cached yet) read through the window cache training uses,
+            // RSS sampled along the way: after the timed runs, so its garbage does not slow them.
             var clock = Stopwatch.StartNew();
             var samples = new List<string>();
             long next = shuffle.TrainingRows / 10;
             for (long at = 0; at < shuffle.TrainingRows; at += scanBatch)
             {
                 int n = (int)Math.Min(scanBatch, shuffle.TrainingRows - at);
-                _ = shuffle.ReadTraining(0, at, n);
+                _ = shuffle.ReadTraining(1, at, n);
                 if (at + n >= next) { samples.Add(string.Create(inv, $"{100.0 * (at + n) / shuffle.TrainingRows:F0}%: {CurrentRssMb():F0} MB")); next += shuffle.TrainingRows / 10; }
             }
             double seconds = clock.Elapsed.TotalSeconds;
@@ -133,6 +135,13 @@ internal static class FilesCommand
             Console.WriteLine(string.Create(inv, $"peak RSS after the full pass: {PeakRssMb():F0} MB"));
         }
 
+        return ExitCodes.Success;
+    }
+
+    /// <summary>Warm-up, then <paramref name="rounds"/> alternated disk and memory runs of the same network on the same rows.</summary>
+    private static void TrainingRuns(SimulationShuffle shuffle, NetworkRecipe recipe, int batches, int batchSize, int rounds)
+    {
+        var inv = CultureInfo.InvariantCulture;
         var adapter = new AdapterRecipe(["theta"], ["x"]).Build();
         adapter.Fit(shuffle.ReadTraining(0, 0, (int)Math.Min(100_000, shuffle.TrainingRows)));
         NetworkData Adapt(Runtime.ArrayBatch raw)
@@ -142,23 +151,37 @@ internal static class FilesCommand
         }
         var options = new TrainingOptions { Epochs = 1, BatchSize = batchSize, BatchesPerEpoch = batches, Seed = 1 };
         long memoryRows = Math.Min(shuffle.TrainingRows, (long)batches * batchSize);
+        // libtorch's first steps (kernel selection, allocator pools) are slower: one untimed short run first, and
+        // the RSS it leaves is the baseline the disk runs add to.
+        var held = Adapt(shuffle.ReadTraining(0, 0, (int)memoryRows));
+        using (var warm = new OfflineSource(held)) Train(recipe, new Limited(warm, Math.Min(200, batches)), options, Math.Min(200, batches));
+        Train(recipe, new Limited(new FileSource(shuffle, Adapt), Math.Min(200, batches)), options, Math.Min(200, batches));
+        Console.WriteLine(string.Create(inv, $"RSS after libtorch warm-up, {memoryRows:N0} rows in memory: {CurrentRssMb():F0} MB (peak {PeakRssMb():F0} MB)"));
         var disk = new List<double>();
         var memory = new List<double>();
-        double diskPeak = 0;
-        NetworkData? held = null;
+        double diskRss = 0;
         for (int r = 0; r < rounds; r++)
         {
-            disk.Add(Train(recipe, new Limited(new FileSource(shuffle, Adapt), batches), options, batches));
-            diskPeak = Math.Max(diskPeak, PeakRssMb());
-            held ??= Adapt(shuffle.ReadTraining(0, 0, (int)memoryRows));
-            using var offline = new OfflineSource(held);
-            memory.Add(Train(recipe, new Limited(offline, batches), options, batches));
+            // Alternate which runs first, so a drift in the machine's load does not favour one side.
+            foreach (bool fromDisk in r % 2 == 0 ? new[] { true, false } : [false, true])
+            {
+                if (fromDisk)
+                {
+                    disk.Add(Train(recipe, new Limited(new FileSource(shuffle, Adapt), batches), options, batches));
+                    diskRss = Math.Max(diskRss, CurrentRssMb());
+                }
+                else
+                {
+                    using var offline = new OfflineSource(held);
+                    memory.Add(Train(recipe, new Limited(offline, batches), options, batches));
+                }
+            }
             Console.WriteLine(string.Create(inv, $"round {r + 1}: disk {disk[^1]:N0} rows/s, memory {memory[^1]:N0} rows/s"));
         }
         double d = Median(disk), m = Median(memory);
+        Console.WriteLine(string.Create(inv, $"disk runs: {string.Join(", ", disk.Select(v => v.ToString("N0", inv)))}; memory runs: {string.Join(", ", memory.Select(v => v.ToString("N0", inv)))}"));
         Console.WriteLine(string.Create(inv, $"{recipe.Name}, batch {batchSize}, {batches} steps per run: disk {d:N0} rows/s, memory {m:N0} rows/s (medians of {rounds}); disk/memory = {d / m:F3}"));
-        Console.WriteLine(string.Create(inv, $"peak RSS through the disk runs: {diskPeak:F0} MB; at the end (with {memoryRows:N0} rows in memory): {PeakRssMb():F0} MB"));
-        return ExitCodes.Success;
+        Console.WriteLine(string.Create(inv, $"RSS at the end of the disk runs (max): {diskRss:F0} MB; peak RSS of the process: {PeakRssMb():F0} MB"));
     }
 
     /// <summary>Trains a fresh network of the recipe for the source's batches and returns training rows per second.</summary>

@@ -29,6 +29,9 @@ public sealed class SimulationShuffle : IDisposable
     private readonly int[] chunkTraining;
     private readonly int[] widths;
     private readonly object gate = new();
+    // One reader at a time: a window's buffers go back to the pool when it is evicted, which must not happen while
+    // another caller still copies from it.
+    private readonly object consumer = new();
     private readonly Dictionary<(int Epoch, int Window), Task<Window>> cache = [];
     private readonly Dictionary<int, EpochPlan> plans = [];
     private int peakWindowRows;
@@ -98,16 +101,19 @@ public sealed class SimulationShuffle : IDisposable
         var data = widths.Select(w => new double[(long)count * w]).ToArray();
         var plan = Plan(epoch);
         int done = 0;
-        while (done < count)
+        lock (consumer)
         {
-            long at = position + done;
-            int k = plan.WindowOf(at);
-            var window = Get(epoch, k);
-            int offset = (int)(at - plan.Positions[k]);
-            int take = Math.Min(count - done, window.Rows - offset);
-            for (int v = 0; v < widths.Length; v++)
-                window.Data[v].AsSpan(offset * widths[v], take * widths[v]).CopyTo(data[v].AsSpan(done * widths[v]));
-            done += take;
+            while (done < count)
+            {
+                long at = position + done;
+                int k = plan.WindowOf(at);
+                var window = Get(epoch, k);
+                int offset = (int)(at - plan.Positions[k]);
+                int take = Math.Min(count - done, window.Rows - offset);
+                for (int v = 0; v < widths.Length; v++)
+                    window.Data[v].AsSpan(offset * widths[v], take * widths[v]).CopyTo(data[v].AsSpan(done * widths[v]));
+                done += take;
+            }
         }
         return ToBatch(count, data);
     }
@@ -143,6 +149,7 @@ public sealed class SimulationShuffle : IDisposable
         {
             disposed = true;
             pending = [.. cache.Values];
+            foreach (var window in cache.Values) Recycle(window);
             cache.Clear();
         }
         try { Task.WaitAll(pending); }
@@ -167,13 +174,25 @@ public sealed class SimulationShuffle : IDisposable
             var key = (epoch, k);
             var plan = Plan(epoch);
             var next = k + 1 < plan.Windows.Length ? (epoch, k + 1) : (epoch + 1, 0);
-            foreach (var old in cache.Keys.Where(c => c != key && c != next).ToList()) cache.Remove(old);
+            foreach (var old in cache.Keys.Where(c => c != key && c != next).ToList())
+            {
+                Recycle(cache[old]);
+                cache.Remove(old);
+            }
             task = Start(key);
             Start(next);
             peakCachedWindows = Math.Max(peakCachedWindows, cache.Count);
         }
         return task.GetAwaiter().GetResult();
     }
+
+    /// <summary>Returns an evicted window's buffers to the pool, now or when its read finishes, so a pass over any
+    /// number of windows reuses the same few buffers instead of leaving each window's arrays to the garbage collector.</summary>
+    private static void Recycle(Task<Window> window) => window.ContinueWith(t =>
+    {
+        if (t.IsCompletedSuccessfully)
+            foreach (var buffer in t.Result.Data) ArrayPool<double>.Shared.Return(buffer);
+    }, TaskScheduler.Default);
 
     private Task<Window> Start((int Epoch, int Window) key)
     {
@@ -249,7 +268,8 @@ public sealed class SimulationShuffle : IDisposable
             {
                 int w = widths[v];
                 var source = raw[v];
-                var target = data[v] = new double[(long)training * w];
+                // Pooled: returned by Recycle when the window is evicted. It may be longer than training·w.
+                var target = data[v] = ArrayPool<double>.Shared.Rent(Math.Max(1, training * w));
                 for (int i = 0; i < training; i++) Array.Copy(source, index[i] * w, target, i * w, w);
             }
             return new Window(training, data);
