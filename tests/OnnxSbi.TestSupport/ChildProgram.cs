@@ -104,7 +104,8 @@ public sealed class ChildProgram : IDisposable
 
     private static string Text(StringBuilder sb) { lock (sb) return sb.ToString(); }
 
-    private static string DotnetExecutable()
+    /// <summary>The dotnet muxer the tests run on, which runs a built program's dll.</summary>
+    public static string DotnetExecutable()
     {
         // Under `dotnet test` the test host itself runs on the dotnet muxer; the SDK also exports its path.
         string? self = Environment.ProcessPath;

@@ -25,11 +25,7 @@ public sealed class ExternalSimulatorTrainingTests
 
     private static ExternalSimulator Simulator(int workers)
     {
-        string dll = Repository.BuiltProgram("tests/OnnxSbi.TestSimulator", "OnnxSbi.TestSimulator", "OnnxSbi.Trainer.Tests");
-        string? self = Environment.ProcessPath;
-        string dotnet = self is not null && Path.GetFileNameWithoutExtension(self) == "dotnet" ? self
-            : Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
-        return new ExternalSimulator(new ExternalSimulatorOptions { Command = $"'{dotnet}' '{dll}'", Workers = workers, ExpectedVariables = ["theta", "x"] });
+        return new ExternalSimulator(new ExternalSimulatorOptions { Command = TestSimulatorProgram.Command("OnnxSbi.Trainer.Tests"), Workers = workers, ExpectedVariables = ["theta", "x"] });
     }
 
     [Fact]

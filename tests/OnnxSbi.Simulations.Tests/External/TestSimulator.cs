@@ -7,11 +7,8 @@ namespace OnnxSbi.Simulations.Tests.External;
 /// <summary>The built tests/OnnxSbi.TestSimulator (two moons behind the protocol, misbehaving on request) as a command line.</summary>
 internal static class TestSimulator
 {
-    private static readonly Lazy<string> Dll = new(() => Repository.BuiltProgram("tests/OnnxSbi.TestSimulator", "OnnxSbi.TestSimulator", "OnnxSbi.Simulations.Tests"));
-
     /// <summary>The shell command that runs the test simulator with <paramref name="args"/>.</summary>
-    public static string Command(params string[] args)
-        => string.Join(" ", new[] { Dotnet(), Dll.Value }.Concat(args).Select(a => $"'{a}'"));
+    public static string Command(params string[] args) => TestSimulatorProgram.Command("OnnxSbi.Simulations.Tests", args);
 
     /// <summary>Options for the test simulator with <paramref name="args"/>; short timeouts so failures are quick.</summary>
     public static ExternalSimulatorOptions Options(params string[] args) => new()
@@ -54,13 +51,6 @@ internal static class TestSimulator
     /// <summary>The process ids the test simulators wrote into <paramref name="directory"/> (--pid-dir).</summary>
     public static List<int> WrittenPids(string directory) => Directory.GetFiles(directory).Select(f => int.Parse(Path.GetFileName(f))).ToList();
 
-    private static string Dotnet()
-    {
-        // Under `dotnet test` the test host itself runs on the dotnet muxer; the SDK also exports its path.
-        string? self = Environment.ProcessPath;
-        if (self is not null && Path.GetFileNameWithoutExtension(self) == "dotnet") return self;
-        return Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
-    }
 }
 
 /// <summary>An ILogger that keeps every message, so a test can read what the simulator logged.</summary>

@@ -31,14 +31,7 @@ public sealed class OwnModelCliTests : IDisposable
     private static string[] Small(params string[] args) =>
         ["train", .. args, "--network", "affine_coupling_flow", "--widths", "8,8", "--epochs", "1", "--batch-size", "64"];
 
-    private static string TestSimulatorCommand(params string[] flags)
-    {
-        string dll = Repository.BuiltProgram("tests/OnnxSbi.TestSimulator", "OnnxSbi.TestSimulator", "OnnxSbi.Trainer.Tests");
-        string? self = Environment.ProcessPath;
-        string dotnet = self is not null && Path.GetFileNameWithoutExtension(self) == "dotnet" ? self
-            : Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
-        return string.Join(' ', [$"'{dotnet}'", $"'{dll}'", .. flags]);
-    }
+    private static string TestSimulatorCommand(params string[] flags) => TestSimulatorProgram.Command("OnnxSbi.Trainer.Tests", flags);
 
     [Fact]
     public void Train_FromNpzFileWithHeldOutFraction_WritesABundleInTheUsersVariables()
