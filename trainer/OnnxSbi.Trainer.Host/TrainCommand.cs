@@ -60,6 +60,7 @@ internal static class TrainCommand
             Typed<double?>("--dropout", $"Dropout probability, 0 to {TrainSettings.MaxDropout.ToString(CultureInfo.InvariantCulture)}. Default: the network recipe's.", "P", "a number"),
             Text("--checkpoint", "Checkpoint written atomically after every epoch. Default: OUT.ckpt with --resume, none without.", "PATH"),
             Int("--checkpoint-every", "Also write the checkpoint every N batches inside an epoch (0, the default: only at epoch ends), so a long epoch resumes mid-way."),
+            Int("--early-stopping", "Stop after N epochs without a lower validation loss and keep the best epoch's weights (0, the default: off). Needs validation data."),
             Switch("--resume", "Continue from the checkpoint where it was written (an epoch's end, or mid-epoch with --checkpoint-every), or start it when it does not exist."),
             Switch("--skip-bad-rows", "Skip and count simulated rows with non-finite values instead of stopping with an error."),
             Typed<int>("--threads", $"libtorch CPU threads, 1 to {TrainSettings.MaxThreads}.", "T", "an integer", TrainSettings.DefaultThreads),

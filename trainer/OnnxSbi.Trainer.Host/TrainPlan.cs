@@ -36,6 +36,7 @@ internal sealed record TrainPlan(SimulationSource Source, TrainingTask? Task, Ne
             Seed = s.Seed,
             CheckpointPath = s.Checkpoint ?? (s.Resume ? s.Out + ".ckpt" : null),
             CheckpointEveryBatches = s.CheckpointEvery ?? 0,
+            EarlyStoppingPatience = s.EarlyStopping ?? 0,
             Resume = s.Resume,
             SkipNonFiniteRows = s.SkipBadRows,
             Threads = s.Threads,

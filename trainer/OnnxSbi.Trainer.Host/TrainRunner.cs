@@ -134,6 +134,9 @@ internal sealed class TrainRunner(IOptions<TrainSettings> settings, ILogger<Trai
     private int Export(BasicWorkflow workflow, TrainPlan plan, TrainingHistory history, string source)
     {
         if (history.SkippedRows > 0) logger.LogWarning("Skipped {Rows} rows with non-finite values.", history.SkippedRows);
+        if (history.BestEpoch > 0)
+            logger.LogInformation("Early stopping: {How}; kept the weights of epoch {Best} (validation loss {Loss:F4})",
+                history.StoppedEarly ? $"stopped after epoch {history.EpochsCompleted}" : "ran every epoch", history.BestEpoch, history.BestValidationLoss);
         workflow.Export(plan.Output, $"{plan.Recipe.Title} on {source}", new Dictionary<string, double>
         {
             ["final_loss"] = history.Loss[^1],

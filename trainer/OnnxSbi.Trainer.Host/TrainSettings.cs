@@ -141,6 +141,9 @@ internal sealed class TrainSettings
     /// <summary>--checkpoint-every: batches between mid-epoch checkpoints, or null for epoch ends only.</summary>
     [ConfigurationKeyName("checkpoint-every")] public int? CheckpointEvery { get; set; }
 
+    /// <summary>--early-stopping: patience in epochs, or null for off.</summary>
+    [ConfigurationKeyName("early-stopping")] public int? EarlyStopping { get; set; }
+
     /// <summary>--resume.</summary>
     [ConfigurationKeyName("resume")] public bool Resume { get; set; }
 
@@ -272,6 +275,10 @@ internal sealed class TrainSettingsValidator : IValidateOptions<TrainSettings>
         Int("validation-sets", s.ValidationSets, 0, int.MaxValue);
         Int("threads", s.Threads, 1, TrainSettings.MaxThreads);
         Int("checkpoint-every", s.CheckpointEvery, 0, int.MaxValue);
+        Int("early-stopping", s.EarlyStopping, 0, TrainSettings.MaxEpochs);
+        if (s.EarlyStopping > 0 && s.ValidationSets == 0) Fail("'train': --early-stopping needs validation data; --validation-sets is 0.");
+        if (s.EarlyStopping > 0 && s.Source == SimulationSource.Files && s.ValidationData is not { Length: > 0 } && s.ValidationFraction is null)
+            Fail("'train': --early-stopping needs validation data: give --validation-data or --validation-fraction with --data.");
         Number("learning-rate", s.LearningRate, TrainSettings.MinLearningRate, TrainSettings.MaxLearningRate);
         Number("dropout", s.Dropout, 0, TrainSettings.MaxDropout);
         try { s.ParseWidths(); }

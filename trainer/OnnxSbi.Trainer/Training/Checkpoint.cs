@@ -15,7 +15,7 @@ namespace OnnxSbi.Trainer.Training;
 /// </summary>
 internal static class Checkpoint
 {
-    public static void Save(string path, PosteriorNetwork network, TorchSharp.Modules.OptimizerHelper optimizer, Generator generator, TrainingHistory history)
+    public static void Save(string path, PosteriorNetwork network, TorchSharp.Modules.OptimizerHelper optimizer, Generator generator, TrainingHistory history, byte[]? best = null)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         AtomicFile.Write(path, file =>
@@ -23,6 +23,8 @@ internal static class Checkpoint
             using var zip = new ZipArchive(file, ZipArchiveMode.Create, leaveOpen: true);
             WriteEntry(zip, "history.json", s => JsonSerializer.Serialize(s, history));
             WriteEntry(zip, "model.bin", s => { using var w = new BinaryWriter(s, System.Text.Encoding.UTF8, leaveOpen: true); network.save(w); });
+            // With early stopping: the weights of the best validation epoch so far, which training ends with.
+            if (best is not null) WriteEntry(zip, "best_model.bin", s => s.Write(best));
             WriteEntry(zip, "optimizer.bin", s => { using var w = new BinaryWriter(s, System.Text.Encoding.UTF8, leaveOpen: true); optimizer.save_state_dict(w); });
             WriteEntry(zip, "generator.bin", s =>
             {
@@ -40,7 +42,7 @@ internal static class Checkpoint
         });
     }
 
-    public static TrainingHistory Load(string path, PosteriorNetwork network, TorchSharp.Modules.OptimizerHelper optimizer, Generator generator)
+    public static (TrainingHistory History, byte[]? Best) Load(string path, PosteriorNetwork network, TorchSharp.Modules.OptimizerHelper optimizer, Generator generator)
     {
         try
         {
@@ -54,7 +56,8 @@ internal static class Checkpoint
             // Optional: a checkpoint without the global generator's state leaves torch's global generator as it is.
             if (zip.GetEntry("global_generator.bin") is not null)
                 using (var state = tensor(ReadEntry(zip, path, "global_generator.bin"), dtype: ScalarType.Byte)) torch.random.set_rng_state(state);
-            return history;
+            byte[]? best = zip.GetEntry("best_model.bin") is not null ? ReadEntry(zip, path, "best_model.bin") : null;
+            return (history, best);
         }
         catch (Exception e) when (e is InvalidDataException or IOException or JsonException or ArgumentException)
         {

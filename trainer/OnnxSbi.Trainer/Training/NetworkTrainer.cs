@@ -63,6 +63,15 @@ public sealed class TrainingHistory
 
     /// <summary>How many of those batches had rows left to train on (the mean's denominator).</summary>
     public int EpochBatchesCounted { get; set; }
+
+    /// <summary>With early stopping: the 1-based epoch of the lowest validation loss so far (0 before the first), whose weights the network ends with.</summary>
+    public int BestEpoch { get; set; }
+
+    /// <summary>With early stopping: the lowest validation loss so far (meaningful when <see cref="BestEpoch"/> &gt; 0).</summary>
+    public double BestValidationLoss { get; set; }
+
+    /// <summary>True when early stopping ended training before the planned epochs.</summary>
+    public bool StoppedEarly { get; set; }
 }
 
 /// <summary>Raised when the loss diverges or data hold non-finite values; names the epoch and batch.</summary>
@@ -106,11 +115,15 @@ public static class NetworkTrainer
         using var optimizer = optim.AdamW(parameters, lr: options.LearningRate, weight_decay: weightDecay);
         using var generator = new Generator(options.Seed);
         var history = new TrainingHistory { Mode = source.Mode, SimulationsPerEpoch = source.SimulationsPerEpoch(options) };
+        if (options.EarlyStoppingPatience > 0 && validation is null)
+            throw new ArgumentException("Early stopping needs validation data: pass validation rows (--validation-sets, --validation-data or --validation-fraction).");
         int startEpoch = 0;
+        byte[]? best = null;
         if (options.Resume && options.CheckpointPath is not null && File.Exists(options.CheckpointPath))
         {
-            history = Checkpoint.Load(options.CheckpointPath, network, optimizer, generator);
-            startEpoch = history.EpochsCompleted;
+            (history, best) = Checkpoint.Load(options.CheckpointPath, network, optimizer, generator);
+            if (history.StoppedEarly) startEpoch = options.Epochs;
+            else startEpoch = history.EpochsCompleted;
             if (history.BatchesIntoEpoch > batches)
                 throw new OnnxSbiException($"Checkpoint '{options.CheckpointPath}' was written {history.BatchesIntoEpoch} batches into an epoch, but an epoch now has {batches} batches: " +
                     "resume with the batch size, data and --batches-per-epoch it was written with, or delete it to start over.");
@@ -165,7 +178,7 @@ public static class NetworkTrainer
                         history.EpochLossSum = sum;
                         history.EpochBatchesCounted = counted;
                         history.Seconds = secondsBefore + clock.Elapsed.TotalSeconds;
-                        Checkpoint.Save(options.CheckpointPath, network, optimizer, generator, history);
+                        Checkpoint.Save(options.CheckpointPath, network, optimizer, generator, history, best);
                     }
                 }
                 history.BatchesIntoEpoch = 0;
@@ -188,9 +201,22 @@ public static class NetworkTrainer
                 history.ValidationLoss.Add(valLoss);
                 history.EpochsCompleted = epoch + 1;
                 history.Seconds = secondsBefore + clock.Elapsed.TotalSeconds;
+                if (options.EarlyStoppingPatience > 0)
+                {
+                    // sbi's rule: keep the weights of the lowest validation loss; stop after `patience` epochs without a new one.
+                    if (history.BestEpoch == 0 || valLoss < history.BestValidationLoss)
+                    {
+                        history.BestEpoch = epoch + 1;
+                        history.BestValidationLoss = valLoss;
+                        best = Snapshot(network);
+                    }
+                    else if (epoch + 1 - history.BestEpoch >= options.EarlyStoppingPatience)
+                        history.StoppedEarly = true;
+                }
                 if (options.CheckpointPath is not null)
-                    Checkpoint.Save(options.CheckpointPath, network, optimizer, generator, history);
+                    Checkpoint.Save(options.CheckpointPath, network, optimizer, generator, history, best);
                 observer?.OnEpoch(new EpochReport(epoch + 1, options.Epochs, history.Loss[^1], valLoss, lr, clock.Elapsed));
+                if (history.StoppedEarly) break;
             }
         }
         finally
@@ -198,9 +224,19 @@ public static class NetworkTrainer
             valTheta?.Dispose();
             valConditions?.Dispose();
         }
+        if (best is not null && history.BestEpoch != history.EpochsCompleted)
+            using (var reader = new BinaryReader(new MemoryStream(best))) network.load(reader);
         network.eval();
         history.Seconds = secondsBefore + clock.Elapsed.TotalSeconds;
         return history;
+    }
+
+    /// <summary>The network's parameters, serialized, to restore the best epoch's weights later.</summary>
+    private static byte[] Snapshot(PosteriorNetwork network)
+    {
+        using var stream = new MemoryStream();
+        using (var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true)) network.save(writer);
+        return stream.ToArray();
     }
 
     private static (Tensor, Tensor) CheckRows(Tensor theta, Tensor conditions, int epoch, int batch, TrainingOptions options, TrainingHistory history)

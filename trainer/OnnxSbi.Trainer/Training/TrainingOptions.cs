@@ -46,6 +46,14 @@ public sealed record TrainingOptions
     /// </summary>
     public int CheckpointEveryBatches { get; init; }
 
+    /// <summary>
+    /// Early stopping, as sbi's NPE trains: stop after this many epochs without a new lowest validation loss, and end
+    /// with the weights of the lowest one (0: off, every epoch is trained and the last weights are kept). Needs
+    /// validation data. Meant for offline training on a fixed simulation budget, where the network can overfit; a
+    /// consistency model's validation loss moves with its discretization schedule and is no guide.
+    /// </summary>
+    public int EarlyStoppingPatience { get; init; }
+
     /// <summary>Continue from <see cref="CheckpointPath"/> when it exists.</summary>
     public bool Resume { get; init; }
 
@@ -73,6 +81,7 @@ public sealed record TrainingOptions
         if (WarmupFraction is < 0 or >= 1) throw new ArgumentException($"WarmupFraction must be in [0, 1); got {WarmupFraction}.");
         if (WeightDecay is < 0) throw new ArgumentException($"WeightDecay must not be negative; got {WeightDecay}.");
         if (!(ClipNorm > 0)) throw new ArgumentException($"ClipNorm must be positive; got {ClipNorm}.");
+        if (EarlyStoppingPatience < 0) throw new ArgumentException($"EarlyStoppingPatience must not be negative; got {EarlyStoppingPatience}.");
         if (CheckpointEveryBatches < 0) throw new ArgumentException($"CheckpointEveryBatches must not be negative; got {CheckpointEveryBatches}.");
         if (Threads <= 0) throw new ArgumentException($"Threads must be positive; got {Threads}.");
         if (Resume && CheckpointPath is null) throw new ArgumentException("Resume needs a CheckpointPath.");
