@@ -255,8 +255,8 @@ internal sealed class TrainSettingsValidator : IValidateOptions<TrainSettings>
         if (s.ValidationData is { Length: > 0 } && s.ValidationFraction is not null)
             Fail("'train': give either --validation-data or --validation-fraction, not both.");
         if (s.ValidationFraction is double f && !(f > 0 && f < 1)) Fail(Invariant($"'train': --validation-fraction must be a number in (0, 1); got '{f}'."));
-        if (s.Source == SimulationSource.Files && (s.Online || s.NumSimulations is not null || s.ValidationSets is not null))
-            Fail("'train': --data trains offline on the files' rows; --online, --num-simulations and --validation-sets do not apply (use --validation-data or --validation-fraction).");
+        if (s.Source == SimulationSource.Files && (s.Online || s.NumSimulations is not null || s.ValidationSets is not null || s.BatchesPerEpoch is not null))
+            Fail("'train': --data trains offline on the files' rows, an epoch being every row once; --online, --num-simulations, --batches-per-epoch and --validation-sets do not apply (use --validation-data or --validation-fraction).");
         Int("simulator-workers", s.SimulatorWorkers, 1, TrainSettings.MaxSimulatorWorkers);
         Int("simulator-retries", s.SimulatorRetries, 0, 1000);
         Number("simulator-timeout", s.SimulatorTimeout, 0.001, 86_400);

@@ -1,7 +1,5 @@
 using OnnxSbi.Runtime;
 using OnnxSbi.Runtime.Bundles;
-using OnnxSbi.Simulations.Formats;
-using OnnxSbi.Tasks;
 
 namespace OnnxSbi.Trainer.Tests.Reliability;
 
@@ -18,16 +16,6 @@ public sealed class OwnModelCliTests : IDisposable
 
     public void Dispose() => Directory.Delete(dir, recursive: true);
 
-    /// <summary>Two-moons simulations from the built-in simulator, written as an NPZ with theta [rows, 2] and x [rows, 2].</summary>
-    private string TwoMoonsNpz(string name, int rows, ulong seed)
-    {
-        var batch = new TwoMoonsTask().CreateSimulator(seed).Sample(rows, seed);
-        string path = Path.Combine(dir, name);
-        using var file = File.Create(path);
-        NpzArchive.Write(file, [new("theta", new NpyArray(batch.Get("theta"), rows, 2)), new("x", new NpyArray(batch.Get("x"), rows, 2))]);
-        return path;
-    }
-
     private static string[] Small(params string[] args) =>
         ["train", .. args, "--network", "affine_coupling_flow", "--widths", "8,8", "--epochs", "1", "--batch-size", "64"];
 
@@ -36,7 +24,7 @@ public sealed class OwnModelCliTests : IDisposable
     [Fact]
     public void Train_FromNpzFileWithHeldOutFraction_WritesABundleInTheUsersVariables()
     {
-        string data = TwoMoonsNpz("train.npz", 2_048, seed: 3);
+        string data = TwoMoonsFiles.Npz(dir, "train.npz", 2_048, seed: 3);
         string bundle = Path.Combine(dir, "files.onnxsbi");
         var run = TrainerHost.Run(dir, Limit, Small("--data", data, "--validation-fraction", "0.1",
             "--inference-variables", "theta", "--inference-conditions", "x", "--out", bundle));
@@ -77,7 +65,7 @@ public sealed class OwnModelCliTests : IDisposable
     [Fact]
     public void Train_DataMissingAConditionVariable_IsAnInputErrorNamingFileAndVariable()
     {
-        string data = TwoMoonsNpz("train.npz", 256, seed: 1);
+        string data = TwoMoonsFiles.Npz(dir, "train.npz", 256, seed: 1);
         var run = TrainerHost.Run(dir, Limit, Small("--data", data, "--inference-variables", "theta", "--inference-conditions", "y",
             "--out", Path.Combine(dir, "never.onnxsbi")));
         Assert.Equal(3, run.ExitCode);
@@ -94,7 +82,7 @@ public sealed class OwnModelCliTests : IDisposable
     [InlineData("--data D --inference-variables theta --adapter missing.json", "--adapter: file 'missing.json' does not exist")]
     public void Train_ConflictingSourceOptions_AreUsageErrors(string args, string message)
     {
-        string data = TwoMoonsNpz("train.npz", 256, seed: 1);
+        string data = TwoMoonsFiles.Npz(dir, "train.npz", 256, seed: 1);
         var run = TrainerHost.Run(dir, Limit, Small([.. args.Split(' ').Select(a => a == "D" ? data : a), "--out", Path.Combine(dir, "never.onnxsbi")]));
         Assert.Equal(2, run.ExitCode);
         Assert.Contains(message, run.StdErr);
@@ -103,7 +91,7 @@ public sealed class OwnModelCliTests : IDisposable
     [Fact]
     public void Adapter_PrintsFittedConstantsAndWritesAFileTrainAccepts()
     {
-        string data = TwoMoonsNpz("train.npz", 1_024, seed: 2);
+        string data = TwoMoonsFiles.Npz(dir, "train.npz", 1_024, seed: 2);
         var printed = TrainerHost.Run(dir, Limit, "adapter", "--data", data, "--inference-variables", "theta", "--inference-conditions", "x", "--constrain", "theta:-1:1");
         Assert.True(printed.ExitCode == 0, printed.StdOut + printed.StdErr);
         Assert.Contains("constrain('theta', -1 < x < 1)", printed.StdOut);
