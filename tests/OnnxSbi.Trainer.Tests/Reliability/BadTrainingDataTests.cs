@@ -86,4 +86,24 @@ public sealed class BadTrainingDataTests
         var e = Assert.Throws<TrainingDivergedException>(() => NetworkTrainer.Fit(network, new PoisonedSource(-1, -1, 0, false, 0), null, options));
         Assert.Matches(@"The loss diverged at epoch \d+, batch \d+", e.Message);
     }
+
+    /// <summary>
+    /// A simulation that failed (NaN) among the rows the adapter is fitted on: the statistics come from the finite rows,
+    /// and training skips and counts the failed one under --skip-bad-rows, as it does for a failed row anywhere else.
+    /// </summary>
+    [Fact]
+    public void FitOffline_NaNRowAmongTheAdapterFitRows_FitsOnFiniteRowsAndSkipsIt()
+    {
+        var task = new OnnxSbi.Tasks.TwoMoonsTask();
+        var data = task.CreateSimulator(3).Sample(256, 3);
+        data.Get("x")[2 * 17 + 1] = double.NaN;
+        using var workflow = new Workflows.BasicWorkflow(task.CreateAdapter(), task.InferenceVariables, task.ConditionVariables,
+            (d, c) => NetworkCatalog.Get("affine_coupling_flow").Build(d, c, new NetworkOverrides([8, 8], null, 4)));
+
+        var history = workflow.FitOffline(data, null, new TrainingOptions { Epochs = 1, BatchSize = 64, SkipNonFiniteRows = true });
+
+        Assert.Equal(1, history.SkippedRows);
+        Assert.All(history.Loss, l => Assert.True(double.IsFinite(l)));
+        Assert.True(workflow.Adapter.IsFitted);
+    }
 }

@@ -33,7 +33,7 @@ public sealed partial class BasicWorkflow
             ? simulator.SimulateMany([(fitSimulations, options.Seed), (validationSets, options.Seed ^ 0xA5A5A5A5UL)], cancellationToken)
             : [simulator.Simulate(fitSimulations, options.Seed, cancellationToken)];
         Prepare(first[0]);
-        var validation = validationSets > 0 ? ToNetwork(first[1]) : null;
+        var validation = validationSets > 0 ? ValidationRows(first[1]) : null;
         using var source = new PrefetchingOnlineSource(simulator.SimulateAsync, ToNetwork, simulator.Options.Workers, cancellationToken);
         var mode = new { Mode = "online", Simulator = new { simulator.Options.Command, simulator.Options.Workers }, ValidationSets = validationSets };
         return Train(source, validation, options, mode, observer, cancellationToken);

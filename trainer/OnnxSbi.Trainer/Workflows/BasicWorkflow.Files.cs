@@ -39,7 +39,7 @@ public sealed partial class BasicWorkflow
         ArrayBatch? held = validation is not null ? ReadAll(validation, train) : data.ValidationRows > 0 ? data.ReadValidation() : null;
         var source = new FileSource(data, ToNetwork);
         var mode = new { Mode = "offline", Data = "files", Shards = train.Shards.Count, NumSimulations = data.TrainingRows, ValidationSets = held?.Rows ?? 0, ValidationFraction = validationFraction };
-        return Train(source, held is null ? null : ToNetwork(held), options, mode, observer, cancellationToken);
+        return Train(source, held is null ? null : ValidationRows(held), options, mode, observer, cancellationToken);
     }
 
     private static ArrayBatch ReadAll(SimulationFiles files, SimulationFiles train)

@@ -123,7 +123,7 @@ public sealed partial class BasicWorkflow : IDisposable
             throw new ArgumentException($"The training data has {data.Rows} rows; it must have at least the batch size ({options.BatchSize}).");
         var train = Prepare(data);
         using var source = new OfflineSource(train);
-        return Train(source, validation is null ? null : ToNetwork(validation), options, new { Mode = "offline", NumSimulations = data.Rows, ValidationSets = validation?.Rows ?? 0 }, observer, cancellationToken);
+        return Train(source, validation is null ? null : ValidationRows(validation), options, new { Mode = "offline", NumSimulations = data.Rows, ValidationSets = validation?.Rows ?? 0 }, observer, cancellationToken);
     }
 
     /// <summary>
@@ -159,7 +159,7 @@ public sealed partial class BasicWorkflow : IDisposable
         ArgumentNullException.ThrowIfNull(simulate);
         Prepare(simulate(fitSimulations, options.Seed));
         var source = new OnlineSource((rows, seed) => ToNetwork(simulate(rows, seed)));
-        return Train(source, validation is null ? null : ToNetwork(validation), options, new { Mode = "online", ValidationSets = validation?.Rows ?? 0 }, observer, cancellationToken);
+        return Train(source, validation is null ? null : ValidationRows(validation), options, new { Mode = "online", ValidationSets = validation?.Rows ?? 0 }, observer, cancellationToken);
     }
 
     /// <summary>
@@ -197,15 +197,86 @@ public sealed partial class BasicWorkflow : IDisposable
     {
         InferenceSpecs = Specs(raw, InferenceVariables);
         ConditionSpecs = Specs(raw, ConditionVariables);
-        if (!Adapter.IsFitted) Adapter.Fit(raw);
+        if (!Adapter.IsFitted) Adapter.Fit(FiniteRows(raw, "the adapter is fitted on"));
         var adapted = ToNetwork(raw);
         widths = (adapted.InferenceDim, adapted.ConditionDim);
         return adapted;
     }
 
-    /// <summary>Runs the adapter forward on <paramref name="raw"/> simulations and returns the network-side float rows (θ [N, D], conditions [N, C]).</summary>
+    /// <summary>
+    /// The rows of <paramref name="raw"/> whose inference and condition variables are all finite: the adapter's
+    /// statistics are fitted on those, and rows that failed to simulate are left to the training's skip-or-fail policy
+    /// (<see cref="TrainingOptions.SkipNonFiniteRows"/>).
+    /// </summary>
+    private ArrayBatch FiniteRows(ArrayBatch raw, string purpose)
+    {
+        var keep = FiniteRowIndices(raw);
+        if (keep.Count == raw.Rows) return raw;
+        if (keep.Count == 0)
+            throw new OnnxSbiException($"Every one of the {raw.Rows} simulations {purpose} has a NaN or infinite value in {string.Join(", ", InferenceVariables.Concat(ConditionVariables).Select(n => $"'{n}'"))}; check the simulator.");
+        return SelectRows(raw, keep);
+    }
+
+    /// <summary>Validation simulations for the network: failed ones (NaN or infinite) are left out, so the validation loss stays finite.</summary>
+    private NetworkData ValidationRows(ArrayBatch raw) => ToNetwork(FiniteRows(raw, "held out for validation"));
+
+    private List<int> FiniteRowIndices(ArrayBatch raw)
+    {
+        var names = InferenceVariables.Concat(ConditionVariables).ToArray();
+        var keep = new List<int>(raw.Rows);
+        for (int r = 0; r < raw.Rows; r++)
+        {
+            bool finite = true;
+            foreach (string n in names)
+            {
+                int w = raw.Width(n);
+                foreach (double v in raw.Get(n).AsSpan(r * w, w)) finite &= double.IsFinite(v);
+            }
+            if (finite) keep.Add(r);
+        }
+        return keep;
+    }
+
+    private static ArrayBatch SelectRows(ArrayBatch raw, List<int> rows)
+    {
+        var selected = new ArrayBatch(rows.Count);
+        foreach (string n in raw.Names)
+        {
+            int w = raw.Width(n);
+            var src = raw.Get(n);
+            var dst = new double[rows.Count * w];
+            for (int i = 0; i < rows.Count; i++) Array.Copy(src, rows[i] * w, dst, i * w, w);
+            selected.Set(n, dst, [.. raw.SampleShape(n)]);
+        }
+        return selected;
+    }
+
+    /// <summary>
+    /// Runs the adapter forward on <paramref name="raw"/> simulations and returns the network-side float rows (θ [N, D],
+    /// conditions [N, C]). A simulation with a NaN or infinite value becomes a row of NaN, so that training skips and
+    /// counts it, or stops naming it, as <see cref="TrainingOptions.SkipNonFiniteRows"/> says.
+    /// </summary>
     /// <param name="raw">User-side variables, one row per simulation.</param>
     public NetworkData ToNetwork(ArrayBatch raw)
+    {
+        var finite = FiniteRowIndices(raw);
+        if (finite.Count == raw.Rows) return Adapt(raw);
+        var good = finite.Count > 0 ? Adapt(SelectRows(raw, finite)) : null;
+        var (d, c) = good is not null ? (good.InferenceDim, good.ConditionDim) : widths
+            ?? throw new OnnxSbiException($"Every one of the {raw.Rows} simulations has a NaN or infinite value; check the simulator.");
+        var theta = new float[raw.Rows * d];
+        var conditions = new float[raw.Rows * c];
+        Array.Fill(theta, float.NaN);
+        Array.Fill(conditions, float.NaN);
+        for (int i = 0; i < finite.Count; i++)
+        {
+            Array.Copy(good!.Theta, i * d, theta, finite[i] * d, d);
+            Array.Copy(good.Conditions, i * c, conditions, finite[i] * c, c);
+        }
+        return new NetworkData(theta, d, conditions, c);
+    }
+
+    private NetworkData Adapt(ArrayBatch raw)
     {
         var adapted = Adapter.Forward(raw);
         if (!adapted.Contains(Adapter.InferenceVariables))
