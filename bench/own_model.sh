@@ -40,7 +40,7 @@ gaussian)
 stream)
   # 12.5 M rows, 2.0 GB of Parquet shards; peak RSS over a full pass, training rows/s from disk and from memory.
   $BENCH files make --out-dir "$OUT/shards" --rows 12500000 --shards 25
-  $BENCH files throughput --data "$OUT/shards" --batches 2000 --rounds 3 | tee "$OUT/throughput.txt"
+  $BENCH files throughput --data "$OUT/shards" --batches 3000 --rounds 5 --scan-batch 0 | tee "$OUT/throughput.txt"
   $BENCH files throughput --data "$OUT/shards" --rounds 0 | tee "$OUT/full_pass.txt" ;;
 *) echo "unknown part '$part'"; exit 2 ;;
 esac; done
