@@ -57,10 +57,11 @@ internal static class AdapterCommand
 
             var adapter = TrainRunner.CreateAdapter(s);
             var files = SimulationFiles.Open(s.Data, TrainRunner.UserVariables(s), new SimulationFileOptions { Shapes = TrainRunner.ParseShapes(s.Shape) });
-            // An adapter file with fitted constants keeps them, as train does.
-            if (!adapter.IsFitted)
-                using (var shuffle = new SimulationShuffle(files, s.Seed))
-                    adapter.Fit(shuffle.ReadTraining(0, 0, (int)Math.Min(rows, shuffle.TrainingRows)));
+            // The rows and the fit train uses: an adapter file's fitted constants are kept, failed simulations left out.
+            // No network is built here, so the workflow's network factory is never called.
+            using (var shuffle = new SimulationShuffle(files, s.Seed))
+            using (var workflow = new BasicWorkflow(adapter, s.InferenceVariables, s.InferenceConditions ?? [], (_, _) => throw new InvalidOperationException("adapter builds no network")))
+                workflow.FitAdapter(shuffle.ReadTraining(0, 0, (int)Math.Min(rows, shuffle.TrainingRows)));
             string? path = r.GetValue(output);
             if (path is not null)
                 AtomicFile.WriteAllBytes(path, Encoding.UTF8.GetBytes(adapter.ToJson() + "\n"));

@@ -108,4 +108,16 @@ public sealed class OwnModelCliTests : IDisposable
         Assert.Equal(Runtime.Adapters.Adapter.FromJson(File.ReadAllText(file), file).ToJson(),
             Runtime.Adapters.Adapter.FromSpec(BundleReader.Read(bundle).Manifest.Adapter).ToJson());
     }
+
+    [Fact]
+    public void Adapter_DataWithAFailedSimulation_FitsOnTheFiniteRowsAsTrainDoes()
+    {
+        string data = TwoMoonsFiles.Npz(dir, "failed.npz", 512, seed: 4, failedRow: 5);
+
+        var printed = TrainerHost.Run(dir, Limit, "adapter", "--data", data, "--inference-variables", "theta", "--inference-conditions", "x");
+
+        Assert.True(printed.ExitCode == 0, printed.StdOut + printed.StdErr);
+        Assert.Contains("x: mean [", printed.StdOut);
+        Assert.DoesNotContain("NaN", printed.StdOut);
+    }
 }

@@ -197,10 +197,23 @@ public sealed partial class BasicWorkflow : IDisposable
     {
         InferenceSpecs = Specs(raw, InferenceVariables);
         ConditionSpecs = Specs(raw, ConditionVariables);
-        if (!Adapter.IsFitted) Adapter.Fit(FiniteRows(raw, "the adapter is fitted on"));
+        FitAdapter(raw);
         var adapted = ToNetwork(raw);
         widths = (adapted.InferenceDim, adapted.ConditionDim);
         return adapted;
+    }
+
+    /// <summary>
+    /// Fits the adapter, unless it is fitted already, on the rows of <paramref name="simulations"/> without a NaN or
+    /// infinite value: the rows training fits it on. Returns the fitted adapter.
+    /// </summary>
+    /// <param name="simulations">User-side variables, one row per simulation.</param>
+    /// <exception cref="OnnxSbiException">Every row has a non-finite value.</exception>
+    public Adapter FitAdapter(ArrayBatch simulations)
+    {
+        ArgumentNullException.ThrowIfNull(simulations);
+        if (!Adapter.IsFitted) Adapter.Fit(FiniteRows(simulations, "the adapter is fitted on"));
+        return Adapter;
     }
 
     /// <summary>
