@@ -6,31 +6,9 @@ namespace OnnxSbi.Runtime.Tests.Adapters;
 
 public class AdapterSpecTests
 {
-    private static ArrayBatch Data()
-    {
-        var rng = new Random(3);
-        int rows = 64;
-        double[] Draw(int n, Func<double> f) => [.. Enumerable.Range(0, n).Select(_ => f())];
-        return new ArrayBatch(rows)
-            .Set("theta", Draw(rows * 2, () => rng.NextDouble() * 2 - 1), 2)
-            .Set("sigma", Draw(rows, () => 0.1 + rng.NextDouble()))
-            .Set("x", Draw(rows * 3, () => 10 * rng.NextDouble()), 3)
-            .Set("unused", Draw(rows, rng.NextDouble));
-    }
+    private static ArrayBatch Data() => AdapterFixtures.Data(rows: 64, seed: 3);
 
-    private static Adapter Everything() => Adapter.Create()
-        .ToArray()
-        .ConvertDtype(Dtype.Float64, Dtype.Float32)
-        .Drop("unused")
-        .Constrain("theta", lower: -1, upper: 1)
-        .Constrain("sigma", lower: 0)
-        .Sqrt("x")
-        .Log("x", p1: true)
-        .Standardize(exclude: ["theta"])
-        .Standardize("x", mean: 0.5, std: 3)
-        .Concatenate(["theta", "sigma"], "inference_variables")
-        .Rename("x", "inference_conditions")
-        .Keep("inference_variables", "inference_conditions");
+    private static Adapter Everything() => AdapterFixtures.Everything();
 
     [Fact]
     public void ToSpec_FromSpec_RoundTripIsExact()
