@@ -1,11 +1,11 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
-using OnnxSbi.Runtime.Adapters;
 using OnnxSbi.Simulations.Files;
 using OnnxSbi.Trainer.Adapters;
 using OnnxSbi.Trainer.Networks;
 using OnnxSbi.Trainer.Training;
+using OnnxSbi.Trainer.Workflows;
 using Parquet;
 using Parquet.Schema;
 using static TorchSharp.torch;
@@ -142,20 +142,17 @@ internal static class FilesCommand
     private static void TrainingRuns(SimulationShuffle shuffle, NetworkRecipe recipe, int batches, int batchSize, int rounds)
     {
         var inv = CultureInfo.InvariantCulture;
-        var adapter = new AdapterRecipe(["theta"], ["x"]).Build();
-        adapter.Fit(shuffle.ReadTraining(0, 0, (int)Math.Min(100_000, shuffle.TrainingRows)));
-        NetworkData Adapt(Runtime.ArrayBatch raw)
-        {
-            var adapted = adapter.Forward(raw);
-            return new NetworkData(Adapter.ToNetwork(adapted, Adapter.InferenceVariables), Dim, Adapter.ToNetwork(adapted, Adapter.InferenceConditions), Dim);
-        }
+        // The adapter and the network-side rows exactly as training from files makes them; this workflow builds no network.
+        using var workflow = new BasicWorkflow(new AdapterRecipe(["theta"], ["x"]).Build(), ["theta"], ["x"], (_, _) => throw new InvalidOperationException("no network is built here"));
+        workflow.FitAdapter(shuffle.ReadTraining(0, 0, (int)Math.Min(BasicWorkflow.DefaultAdapterFitRows, shuffle.TrainingRows)));
+        Func<Runtime.ArrayBatch, NetworkData> adapt = workflow.ToNetwork;
         var options = new TrainingOptions { Epochs = 1, BatchSize = batchSize, BatchesPerEpoch = batches, Seed = 1 };
         long memoryRows = Math.Min(shuffle.TrainingRows, (long)batches * batchSize);
         // libtorch's first steps (kernel selection, allocator pools) are slower: one untimed short run first, and
         // the RSS it leaves is the baseline the disk runs add to.
-        var held = Adapt(shuffle.ReadTraining(0, 0, (int)memoryRows));
+        var held = adapt(shuffle.ReadTraining(0, 0, (int)memoryRows));
         using (var warm = new OfflineSource(held)) Train(recipe, new Limited(warm, Math.Min(200, batches)), options, Math.Min(200, batches));
-        Train(recipe, new Limited(new FileSource(shuffle, Adapt), Math.Min(200, batches)), options, Math.Min(200, batches));
+        Train(recipe, new Limited(new FileSource(shuffle, adapt), Math.Min(200, batches)), options, Math.Min(200, batches));
         Console.WriteLine(string.Create(inv, $"RSS after libtorch warm-up, {memoryRows:N0} rows in memory: {CurrentRssMb():F0} MB (peak {PeakRssMb():F0} MB)"));
         var disk = new List<double>();
         var memory = new List<double>();
@@ -167,7 +164,7 @@ internal static class FilesCommand
             {
                 if (fromDisk)
                 {
-                    disk.Add(Train(recipe, new Limited(new FileSource(shuffle, Adapt), batches), options, batches));
+                    disk.Add(Train(recipe, new Limited(new FileSource(shuffle, adapt), batches), options, batches));
                     diskRss = Math.Max(diskRss, CurrentRssMb());
                 }
                 else
