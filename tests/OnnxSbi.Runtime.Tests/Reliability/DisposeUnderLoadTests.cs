@@ -75,9 +75,12 @@ public sealed class DisposeUnderLoadTests(ITestOutputHelper output)
 
     /// <summary>
     /// One round: <see cref="Callers"/> threads repeat <paramref name="call"/> (caller index, call index) until a call is
-    /// refused; once all have started, the model is disposed 30–130 ms later. Fails on any exception other than the
+    /// refused; once all have started, the model is disposed after a random delay of <see cref="MinDisposeDelayMs"/> to
+    /// <see cref="MaxDisposeDelayMs"/> milliseconds, so that it lands at a different point of the calls each round. Fails on any exception other than the
     /// model's <see cref="ObjectDisposedException"/>, and on a caller still running two minutes after the dispose.
     /// </summary>
+    private const int MinDisposeDelayMs = 30, MaxDisposeDelayMs = 130;
+
     private static async Task DisposeDuringCalls(PosteriorModel model, Random random, Counts totals, Action<int, ulong> call)
     {
         int disposeCalled = 0;
@@ -111,7 +114,7 @@ public sealed class DisposeUnderLoadTests(ITestOutputHelper output)
         }, TaskCreationOptions.LongRunning)).ToArray();
 
         started.Wait();
-        await Task.Delay(random.Next(30, 131));
+        await Task.Delay(random.Next(MinDisposeDelayMs, MaxDisposeDelayMs + 1));
         Volatile.Write(ref disposeCalled, 1);
         model.Dispose();
         // Every caller ends at its next call after the dispose; the timeout turns a hang into a TimeoutException.
