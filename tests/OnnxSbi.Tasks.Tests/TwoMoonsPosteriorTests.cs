@@ -3,7 +3,7 @@ using OnnxSbi.Diagnostics;
 using OnnxSbi.Tasks;
 using Xunit.Abstractions;
 
-namespace OnnxSbi.Runtime.Tests.Tasks;
+namespace OnnxSbi.Tasks.Tests;
 
 public class TwoMoonsPosteriorTests(ITestOutputHelper output)
 {

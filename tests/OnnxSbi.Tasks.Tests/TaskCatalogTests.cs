@@ -1,6 +1,6 @@
 using OnnxSbi.Tasks;
 
-namespace OnnxSbi.Runtime.Tests.Tasks;
+namespace OnnxSbi.Tasks.Tests;
 
 public sealed class TaskCatalogTests
 {
