@@ -76,6 +76,19 @@ public sealed record ConsistencyModelOptions(
 /// </summary>
 public sealed class ConsistencyModel : PosteriorNetwork
 {
+    /// <summary>
+    /// The seed recipe, "consistency_model": MLP (64,)×6, dropout 0, max_time 10, sigma2 1.0, total_steps = the run's
+    /// steps (512·800), 800 epochs, BayesFlow's 10 sampling steps. Consistency training refines its discretization
+    /// over the whole schedule and gains far more from a long one than from width: this network, trained 16 times as
+    /// many epochs as the seed's (256,)×6, scores a better C2ST with one sixteenth of the network work per draw,
+    /// which the runtime's latency target for 10 steps × 3,000 draws needs (measured: docs/two-moons.md#recipes).
+    /// </summary>
+    public static NetworkRecipe Recipe { get; } = new("consistency_model", "Consistency Model", RecipeEpochs,
+        (d, c, o) => new ConsistencyModel(d, c, new ConsistencyModelOptions(o.Subnet(Enumerable.Repeat(64, 6).ToArray(), 0.0),
+            MaxTime: 10, Sigma2: 1.0, TotalSteps: o.TotalSteps > 0 ? o.TotalSteps : (long)o.BatchesPerEpoch * RecipeEpochs, DefaultSteps: 10)));
+
+    private const int RecipeEpochs = 800;
+
     // The Huber constant of Song & Dhariwal (2023, §3.3), scaled by √D like their √(3·64·64) for images.
     private const double HuberPerSqrtDim = 0.00054;
 

@@ -19,6 +19,23 @@ namespace OnnxSbi.Trainer.Networks;
 /// </summary>
 public sealed class CouplingFlow : PosteriorNetwork
 {
+    /// <summary>
+    /// The seed recipe "affine_coupling_flow": depth 8, subnet widths (64, 64), 30 epochs, dropout 0 like the seed's
+    /// other networks. BayesFlow's coupling dropout of 0.05 gives a worse C2ST and a worse loss here: the two-moons
+    /// posterior is a thin band that dropout noise in the coupling scales blurs (measured: docs/two-moons.md#recipes).
+    /// </summary>
+    public static NetworkRecipe AffineRecipe { get; } = new("affine_coupling_flow", "Affine Coupling Flow", 30,
+        (d, c, o) => new CouplingFlow(d, c, new CouplingFlowOptions(Depth: 8, Transform: "affine", SubnetWidths: o.Widths ?? [64, 64], SubnetDropout: o.Dropout ?? 0.0)));
+
+    /// <summary>
+    /// The seed recipe "spline_coupling_flow": depth 4, subnet widths (64, 64) like the affine flow's, 30 epochs,
+    /// dropout 0 for the same reason as the affine flow. BayesFlow's default widths (128, 128) score no better in C2ST
+    /// than (64, 64) for 3.1× the subnets' Gemm work, and take correspondingly longer to sample (measured:
+    /// docs/two-moons.md#recipes; docs/BENCHMARKS.md, "Spline subnets (64, 64), and a smaller consistency model").
+    /// </summary>
+    public static NetworkRecipe SplineRecipe { get; } = new("spline_coupling_flow", "Spline Coupling Flow", 30,
+        (d, c, o) => new CouplingFlow(d, c, new CouplingFlowOptions(Depth: 4, Transform: "spline", SubnetWidths: o.Widths ?? [64, 64], SubnetDropout: o.Dropout ?? 0.0)));
+
     private readonly ModuleList<FlowLayer> layers = new();
 
     /// <summary>Builds the flow for D inference variables and C conditions.</summary>
