@@ -1,3 +1,4 @@
+using System.Numerics;
 using Microsoft.ML.OnnxRuntime;
 
 namespace OnnxSbi.Runtime.Execution;
@@ -17,15 +18,17 @@ internal readonly record struct OnnxPort(string Name, Func<int, int, long[]> Sha
 /// IoBinding: every input and output lives in a managed array pinned once by an OrtValue, so a
 /// <see cref="Evaluation.Run()"/> allocates nothing. The session is shared by all threads; each caller
 /// rents its own <see cref="Evaluation"/> (buffers + binding) for a block shape, returned to a pool after use.
-/// The pool keeps evaluations for at most <see cref="MaxPooledShapes"/> block shapes and disposes those of the
-/// shape used least recently when a new one comes (<see cref="BlockPool{TKey, TItem}"/>): a request's last block
-/// has its own row count, and a long-lived model would otherwise keep buffers and a binding for every one.
+/// An evaluation's arrays hold a capacity of rows (<see cref="CapacityFor"/>: a power of two, at least
+/// <see cref="MinCapacityRows"/>) and are bound with the exact shape of the block it is rented for, so a request's
+/// last block, whose row count is its own, reuses the buffers of any block of the same capacity class and only
+/// rebinds them. The pool keeps evaluations for at most <see cref="MaxPooledShapes"/> capacity classes and disposes
+/// those of the class used least recently when a new one comes (<see cref="BlockPool{TKey, TItem}"/>).
 /// A solver loop graph (<see cref="Compilation.SolverLoopGraph"/>) is one too, with inputs sized by the step count.
 /// </summary>
 internal sealed class OnnxFunction : IDisposable
 {
     private readonly InferenceSession session;
-    private readonly BlockPool<(int Rows, int Steps), Evaluation> pool;
+    private readonly BlockPool<(int Capacity, int Steps), Evaluation> pool;
     private readonly OnnxPort[] inputs;
     private readonly OnnxPort[] outputs;
     private readonly int evaluationsPerStep;
@@ -54,7 +57,7 @@ internal sealed class OnnxFunction : IDisposable
     /// </summary>
     public OnnxFunction(InferenceSession session, OnnxPort[] inputs, OnnxPort[] outputs, int evaluationsPerStep = 1, int maxPooledShapes = DefaultMaxPooledShapes)
     {
-        pool = new BlockPool<(int Rows, int Steps), Evaluation>(maxPooledShapes, static e => e.Release());
+        pool = new BlockPool<(int Capacity, int Steps), Evaluation>(maxPooledShapes, static e => e.Release());
         this.session = session;
         this.inputs = inputs;
         this.outputs = outputs;
@@ -81,17 +84,44 @@ internal sealed class OnnxFunction : IDisposable
     /// <summary>Block shapes with idle evaluations kept now (at most <see cref="MaxPooledShapes"/>).</summary>
     internal int PooledShapes => pool.KeyCount;
 
+    /// <summary>The smallest row capacity an evaluation is allocated with: every block of fewer rows shares it.</summary>
+    internal const int MinCapacityRows = 64;
+
     /// <summary>
-    /// Rents buffers and a binding for blocks of exactly <paramref name="rows"/> rows (and <paramref name="steps"/>
-    /// solver steps): a pooled one, or a new one. The caller owns it until it disposes it, which returns it.
+    /// The rows an evaluation for blocks of <paramref name="rows"/> rows holds: the next power of two, at least
+    /// <see cref="MinCapacityRows"/>. Classes of doubling size bound the distinct buffers a model keeps (a handful
+    /// for any mix of draw counts) while wasting at most half of an evaluation's input and output arrays.
+    /// </summary>
+    internal static int CapacityFor(int rows)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(rows, 1);
+        if (rows <= MinCapacityRows) return MinCapacityRows;
+        return rows > 1 << 30 ? rows : (int)BitOperations.RoundUpToPowerOf2((uint)rows);
+    }
+
+    /// <summary>
+    /// Rents buffers and a binding for a block of exactly <paramref name="rows"/> rows (and <paramref name="steps"/>
+    /// solver steps): a pooled evaluation of the same capacity class, rebound to this row count if it was bound to
+    /// another, or a new one. The caller owns it until it disposes it, which returns it.
     /// </summary>
     public Evaluation Rent(int rows, int steps = 0)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
-        return pool.TryTake((rows, steps), out var e) ? e : new Evaluation(this, rows, steps);
+        int capacity = CapacityFor(rows);
+        var e = pool.TryTake((capacity, steps), out var pooled) ? pooled : new Evaluation(this, capacity, steps);
+        try
+        {
+            e.Bind(rows);
+        }
+        catch
+        {
+            e.Release();
+            throw;
+        }
+        return e;
     }
 
-    private void Return(Evaluation e) => pool.Return((e.Rows, e.Steps), e);
+    private void Return(Evaluation e) => pool.Return((e.Capacity, e.Steps), e);
 
     /// <summary>Disposes the pooled evaluations and the session; evaluations still rented are disposed when returned.</summary>
     public void Dispose()
@@ -102,56 +132,82 @@ internal sealed class OnnxFunction : IDisposable
         session.Dispose();
     }
 
-    /// <summary>Input and output arrays of one row block, bound to the session. Dispose returns it to the pool.</summary>
+    /// <summary>
+    /// Input and output arrays for blocks of up to <see cref="Capacity"/> rows, bound to the session with the shape
+    /// of the block they serve now (<see cref="Rows"/>). Dispose returns it to the pool.
+    /// </summary>
     internal sealed class Evaluation : IDisposable
     {
         private readonly OnnxFunction owner;
         private readonly OrtIoBinding binding;
         private readonly RunOptions runOptions = new();
-        private readonly OrtValue[] values;
+        private readonly float[][] inputArrays;
+        private readonly float[][] outputArrays;
+        private readonly int[] lengths;
+        private readonly OrtValue?[] values;
 
-        public Evaluation(OnnxFunction owner, int rows, int steps)
+        public Evaluation(OnnxFunction owner, int capacity, int steps)
         {
             this.owner = owner;
-            Rows = rows;
+            Capacity = capacity;
             Steps = steps;
-            var inputShapes = owner.inputs.Select(i => i.Shape(rows, steps)).ToArray();
-            var outputShapes = owner.outputs.Select(o => o.Shape(rows, steps)).ToArray();
-            Inputs = inputShapes.Select(shape => new float[Size(shape)]).ToArray();
-            Outputs = outputShapes.Select(shape => new float[Size(shape)]).ToArray();
-            values = new OrtValue[Inputs.Length + Outputs.Length];
+            // Allocated on the pinned object heap: the arrays never move, so rebinding a prefix of them to another
+            // row count can replace the tensors that point into them while the old ones are still bound.
+            inputArrays = owner.inputs.Select(i => GC.AllocateArray<float>(checked((int)Size(i.Shape(capacity, steps))), pinned: true)).ToArray();
+            outputArrays = owner.outputs.Select(o => GC.AllocateArray<float>(checked((int)Size(o.Shape(capacity, steps))), pinned: true)).ToArray();
+            lengths = new int[inputArrays.Length + outputArrays.Length];
+            values = new OrtValue?[lengths.Length];
             binding = owner.session.CreateIoBinding();
-            try
-            {
-                for (int k = 0; k < Inputs.Length; k++)
-                {
-                    values[k] = OrtValue.CreateTensorValueFromMemory(Inputs[k], inputShapes[k]);
-                    binding.BindInput(owner.inputs[k].Name, values[k]);
-                }
-                for (int k = 0; k < Outputs.Length; k++)
-                {
-                    var v = OrtValue.CreateTensorValueFromMemory(Outputs[k], outputShapes[k]);
-                    values[Inputs.Length + k] = v;
-                    binding.BindOutput(owner.outputs[k].Name, v);
-                }
-            }
-            catch
-            {
-                Release();
-                throw;
-            }
         }
 
-        public int Rows { get; }
+        /// <summary>The most rows a block bound to these arrays may have.</summary>
+        public int Capacity { get; }
+
+        /// <summary>The rows of the block the arrays are bound for now; 0 before the first <see cref="Bind"/>.</summary>
+        public int Rows { get; private set; }
 
         /// <summary>Solver steps of the block (0 for a plain network evaluation).</summary>
         public int Steps { get; }
 
-        /// <summary>Row-major input arrays, in the order the function was declared with.</summary>
-        public float[][] Inputs { get; }
+        /// <summary>Row-major inputs of the bound block, in the order the function was declared with; each exactly the bound shape's size.</summary>
+        public BoundTensors Inputs => new(inputArrays, lengths, 0);
 
-        /// <summary>Row-major output arrays, overwritten by each run.</summary>
-        public float[][] Outputs { get; }
+        /// <summary>Row-major outputs of the bound block, overwritten by each run; each exactly the bound shape's size.</summary>
+        public BoundTensors Outputs => new(outputArrays, lengths, inputArrays.Length);
+
+        /// <summary>
+        /// Binds the arrays' prefixes for a block of <paramref name="rows"/> rows; nothing to do when they are bound
+        /// for that row count already. The graph sees exactly the shapes a block of that size has.
+        /// </summary>
+        internal void Bind(int rows)
+        {
+            if (rows == Rows) return;
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(rows, Capacity);
+            Rows = 0;
+            for (int k = 0; k < values.Length; k++)
+            {
+                bool input = k < inputArrays.Length;
+                var port = input ? owner.inputs[k] : owner.outputs[k - inputArrays.Length];
+                var array = input ? inputArrays[k] : outputArrays[k - inputArrays.Length];
+                long[] shape = port.Shape(rows, Steps);
+                int length = (int)Size(shape);
+                var value = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, array.AsMemory(0, length), shape);
+                try
+                {
+                    if (input) binding.BindInput(port.Name, value);
+                    else binding.BindOutput(port.Name, value);
+                }
+                catch
+                {
+                    value.Dispose();
+                    throw;
+                }
+                values[k]?.Dispose();
+                values[k] = value;
+                lengths[k] = length;
+            }
+            Rows = rows;
+        }
 
         /// <summary>Runs the graph on the current inputs. Allocation-free on the CPU.</summary>
         public void Run()
@@ -168,7 +224,7 @@ internal sealed class OnnxFunction : IDisposable
         private void BindCurrentInputs()
         {
             if (!owner.CopiesInputsAtBind) return;
-            for (int k = 0; k < Inputs.Length; k++) binding.BindInput(owner.inputs[k].Name, values[k]);
+            for (int k = 0; k < inputArrays.Length; k++) binding.BindInput(owner.inputs[k].Name, values[k]!);
         }
 
         /// <summary>
@@ -213,5 +269,29 @@ internal sealed class OnnxFunction : IDisposable
         private void Counted() => Interlocked.Add(ref owner.rowsEvaluated, (long)Rows * Math.Max(Steps, 1) * owner.evaluationsPerStep);
 
         private static long Size(long[] shape) => shape.Aggregate(1L, (p, n) => p * n);
+    }
+
+    /// <summary>
+    /// The input or output arrays of an <see cref="Evaluation"/>, each as a span of exactly the bound block's size
+    /// (the arrays themselves hold the capacity's); a view, allocation-free.
+    /// </summary>
+    internal readonly struct BoundTensors
+    {
+        private readonly float[][] arrays;
+        private readonly int[] lengths;
+        private readonly int offset;
+
+        internal BoundTensors(float[][] arrays, int[] lengths, int offset)
+        {
+            this.arrays = arrays;
+            this.lengths = lengths;
+            this.offset = offset;
+        }
+
+        /// <summary>The <paramref name="k"/>-th tensor of the bound block.</summary>
+        public Span<float> this[int k] => arrays[k].AsSpan(0, lengths[offset + k]);
+
+        /// <summary>The number of tensors.</summary>
+        public int Count => arrays.Length;
     }
 }

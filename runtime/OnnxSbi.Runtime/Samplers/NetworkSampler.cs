@@ -93,14 +93,14 @@ internal readonly record struct BlockRequest(float[] Conditions, int ConditionDi
 {
     /// <summary>Copies the condition row of every sample row of the block into <paramref name="target"/> [Rows, C].</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    public void FillConditions(float[] target)
+    public void FillConditions(Span<float> target)
     {
         int c = ConditionDim;
         if (c == 0) return;
         for (int r = 0; r < Rows; r++)
         {
             long condition = (First + r) / Draws;
-            Conditions.AsSpan((int)(condition * c), c).CopyTo(target.AsSpan(r * c, c));
+            Conditions.AsSpan((int)(condition * c), c).CopyTo(target.Slice(r * c, c));
         }
     }
 }

@@ -228,7 +228,7 @@ public sealed class PosteriorModel : IDisposable
             for (int r = 0; r < rows; r++)
             {
                 int source = conditions.Rows == 1 ? 0 : first + r;
-                adaptedConditions.AsSpan(source * c, c).CopyTo(eval.Inputs[1].AsSpan(r * c, c));
+                adaptedConditions.AsSpan(source * c, c).CopyTo(eval.Inputs[1].Slice(r * c, c));
             }
             eval.Run();
             for (int r = 0; r < rows; r++)

@@ -31,7 +31,7 @@ internal sealed class HostConsistencySteps(OnnxFunction consistency) : IConsiste
     {
         using var eval = consistency.Rent(block.Rows);
         block.FillConditions(eval.Inputs[2]);
-        var theta = eval.Inputs[0].AsSpan();
+        var theta = eval.Inputs[0];
         noise.Fill(theta);
         TensorPrimitives.Multiply(theta, grid[0], theta);
         for (int n = 0; n < grid.Length; n++)
@@ -44,10 +44,10 @@ internal sealed class HostConsistencySteps(OnnxFunction consistency) : IConsiste
                 noise.Fill(theta);
                 TensorPrimitives.MultiplyAdd(theta, scale, eval.Outputs[0], theta);
             }
-            eval.Inputs[1].AsSpan().Fill(grid[n]);
+            eval.Inputs[1].Fill(grid[n]);
             eval.Run();
         }
-        eval.Outputs[0].AsSpan().CopyTo(destination);
+        eval.Outputs[0].CopyTo(destination);
     }
 
     public void Dispose() => consistency.Dispose();
@@ -68,20 +68,20 @@ internal sealed class LoopConsistencySteps(OnnxFunction consistency, OnnxFunctio
     {
         using var run = loop.Rent(block.Rows, grid.Length);
         block.FillConditions(run.Inputs[SolverLoopGraph.ConditionsInput]);
-        float[] state = run.Inputs[SolverLoopGraph.StateInput], scales = run.Inputs[SolverLoopGraph.NoiseScalesInput], xi = run.Inputs[SolverLoopGraph.NoiseInput];
+        Span<float> state = run.Inputs[SolverLoopGraph.StateInput], scales = run.Inputs[SolverLoopGraph.NoiseScalesInput], xi = run.Inputs[SolverLoopGraph.NoiseInput];
         noise.Fill(state);
         TensorPrimitives.Multiply(state, grid[0], state);
-        grid.CopyTo(run.Inputs[SolverLoopGraph.TimesInput], 0);
+        grid.CopyTo(run.Inputs[SolverLoopGraph.TimesInput]);
         int size = block.Rows * d;
         scales[0] = 0f;
-        xi.AsSpan(0, size).Clear();
+        xi[..size].Clear();
         for (int n = 1; n < grid.Length; n++)
         {
             scales[n] = ConsistencyPosteriorSampler.NoiseScale(grid[n], eps);
-            noise.Fill(xi.AsSpan(n * size, size));
+            noise.Fill(xi.Slice(n * size, size));
         }
         run.Run(ct);
-        run.Outputs[0].AsSpan().CopyTo(destination);
+        run.Outputs[0].CopyTo(destination);
     }
 
     public void Dispose()

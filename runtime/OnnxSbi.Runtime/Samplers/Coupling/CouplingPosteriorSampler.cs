@@ -67,7 +67,7 @@ internal sealed class InverseGraph(OnnxFunction inverse) : ICouplingInverse
         block.FillConditions(eval.Inputs[1]);
         noise.Fill(eval.Inputs[0]);
         eval.Run();
-        eval.Outputs[0].AsSpan().CopyTo(destination);
+        eval.Outputs[0].CopyTo(destination);
     }
 
     public void Dispose() => inverse.Dispose();

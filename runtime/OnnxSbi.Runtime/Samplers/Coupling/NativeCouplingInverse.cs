@@ -108,7 +108,10 @@ internal sealed class NativeCouplingInverse : ICouplingInverse
     /// </summary>
     public Block Rent(int rows)
     {
-        return blocks.TryTake(rows, out var block) ? block : new Block(this, rows);
+        int capacity = OnnxFunction.CapacityFor(rows);
+        var block = blocks.TryTake(capacity, out var pooled) ? pooled : new Block(this, capacity);
+        block.Rows = rows;
+        return block;
     }
 
     /// <summary>
@@ -185,7 +188,7 @@ internal sealed class NativeCouplingInverse : ICouplingInverse
     {
         using var eval = subnet.Function.Rent(rows);
         int kept = step.KeptWidth, width = kept + c;
-        var input = eval.Inputs[0].AsSpan();
+        var input = eval.Inputs[0];
         if (subnet.Head is { } head) head.Apply(input, state, d, step.KeptOffset, conditions, rows, block.Share);
         else
         {
@@ -383,22 +386,26 @@ internal sealed class NativeCouplingInverse : ICouplingInverse
     {
         private readonly NativeCouplingInverse owner;
 
-        public Block(NativeCouplingInverse owner, int rows)
+        public Block(NativeCouplingInverse owner, int capacity)
         {
             this.owner = owner;
-            Rows = rows;
-            Conditions = new float[rows * owner.c];
+            Capacity = capacity;
+            Conditions = new float[capacity * owner.c];
             Row = new float[owner.d];
-            A = new float[rows * owner.maxTransformed];
+            A = new float[capacity * owner.maxTransformed];
             Share = new float[owner.maxHeadWidth];
-            TailOutputs = new float[rows * owner.maxTailOutputs];
+            TailOutputs = new float[capacity * owner.maxTailOutputs];
             int bins = owner.spline?.Bins ?? 0;
             Bins = new float[2 * bins * Vector<float>.Count];
         }
 
-        public int Rows { get; }
+        /// <summary>The most rows the block's arrays hold (a capacity class of <see cref="OnnxFunction.CapacityFor"/>).</summary>
+        public int Capacity { get; }
 
-        /// <summary>The condition row of every state row, [rows, C], filled by the caller.</summary>
+        /// <summary>The rows of the block it is rented for now, at most <see cref="Capacity"/>.</summary>
+        public int Rows { get; set; }
+
+        /// <summary>The condition row of every state row, [rows, C] in its first rows · C values, filled by the caller.</summary>
         public float[] Conditions { get; }
 
         public float[] Row { get; }
@@ -421,6 +428,6 @@ internal sealed class NativeCouplingInverse : ICouplingInverse
 
         public int[] LaneBins { get; } = new int[Vector<float>.Count];
 
-        public void Dispose() => owner.blocks.Return(Rows, this);
+        public void Dispose() => owner.blocks.Return(Capacity, this);
     }
 }

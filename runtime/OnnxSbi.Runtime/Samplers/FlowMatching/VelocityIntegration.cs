@@ -66,9 +66,9 @@ internal sealed class HostVelocityIntegration(OnnxFunction velocity, int d) : IV
         public void Evaluate(float t, ReadOnlySpan<float> state, Span<float> derivative)
         {
             state.CopyTo(eval.Inputs[0]);
-            eval.Inputs[1].AsSpan().Fill(t);
+            eval.Inputs[1].Fill(t);
             eval.Run();
-            eval.Outputs[0].AsSpan().CopyTo(derivative);
+            eval.Outputs[0].CopyTo(derivative);
         }
     }
 }
@@ -127,11 +127,11 @@ internal sealed class SolverLoopVelocityIntegration : IVelocityIntegration
         block.FillConditions(run.Inputs[SolverLoopGraph.ConditionsInput]);
         noise.Fill(run.Inputs[SolverLoopGraph.StateInput]);
         // The host integrator's grid (OdeIntegrator.IntegrateFixed): t_s = s/S from the step index, t_S = 1 exactly.
-        float[] times = run.Inputs[SolverLoopGraph.TimesInput];
+        Span<float> times = run.Inputs[SolverLoopGraph.TimesInput];
         for (int s = 0; s < resolved.Steps; s++) times[s] = (float)((double)s / resolved.Steps);
         times[resolved.Steps] = 1f;
         run.Run(ct);
-        run.Outputs[0].AsSpan().CopyTo(destination);
+        run.Outputs[0].CopyTo(destination);
     }
 
     public void Dispose()
