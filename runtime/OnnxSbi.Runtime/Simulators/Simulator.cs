@@ -48,6 +48,23 @@ public sealed class Simulator
     /// <summary>The seed given to <see cref="Create"/>.</summary>
     public ulong Seed { get; }
 
+    /// <summary>
+    /// Whether an output holding NaN or infinity stops <c>Sample</c> with a <see cref="NonFiniteValueException"/>:
+    /// true unless <see cref="KeepNonFiniteRows"/> was called.
+    /// </summary>
+    public bool RejectsNonFinite { get; private set; } = true;
+
+    /// <summary>
+    /// Lets outputs hold NaN or infinity, for a simulator whose simulations can fail (an ODE solve that does not
+    /// converge) and that marks a failed row NaN. Training then skips and counts such rows, or stops naming the
+    /// first, as <c>TrainingOptions.SkipNonFiniteRows</c> says, which is how sbi and BayesFlow treat failed simulations.
+    /// </summary>
+    public Simulator KeepNonFiniteRows()
+    {
+        RejectsNonFinite = false;
+        return this;
+    }
+
     /// <summary>The step names, in the order they run.</summary>
     public IReadOnlyList<string> StepNames => _steps.Select(s => s.Name).ToArray();
 
@@ -90,7 +107,8 @@ public sealed class Simulator
             {
                 throw new OnnxSbiException($"Simulator step '{name}' failed: {ex.Message}", ex);
             }
-            foreach (string output in context.CurrentOutputs) RequireFinite(context.Batch, output, name);
+            if (RejectsNonFinite)
+                foreach (string output in context.CurrentOutputs) RequireFinite(context.Batch, output, name);
         }
         return context.Batch;
     }
