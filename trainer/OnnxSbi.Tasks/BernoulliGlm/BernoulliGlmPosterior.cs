@@ -4,7 +4,7 @@ using OnnxSbi.Tasks.Reference;
 namespace OnnxSbi.Tasks;
 
 /// <summary>
-/// The reference posterior of bernoulli_glm (docs/reference-posteriors.md#bernoulli_glm): slice sampling and
+/// The reference posterior of bernoulli_glm (docs/reference-posteriors.md): slice sampling and
 /// rejection on the exact likelihood of the sufficient statistics. sbibm runs Pólya-Gamma Gibbs sampling on the raw
 /// spikes; the posterior given x is the same, since x = Xᵀy is sufficient.
 /// </summary>

@@ -4,7 +4,7 @@ using OnnxSbi.Tasks.Reference;
 namespace OnnxSbi.Tasks;
 
 /// <summary>
-/// The reference posterior of SLCP (docs/reference-posteriors.md#slcp): the exact likelihood is sampled with the
+/// The reference posterior of SLCP (docs/reference-posteriors.md): the exact likelihood is sampled with the
 /// reference sampler on the orthant θ3, θ4 ≥ 0, and each draw's θ3 and θ4 then get independent random signs.
 /// </summary>
 /// <remarks>
