@@ -7,7 +7,7 @@ public sealed class TaskCatalogTests
     [Fact]
     public void Get_KnownName_ReturnsTheTaskWhateverTheCase()
     {
-        Assert.Equal(["two_moons"], TaskCatalog.Names);
+        Assert.Equal(["two_moons", "slcp", "bernoulli_glm"], TaskCatalog.Names);
         Assert.IsType<TwoMoonsTask>(TaskCatalog.Get("two_moons"));
         Assert.Same(TaskCatalog.Get("two_moons"), TaskCatalog.Get("Two_Moons"));
         Assert.True(TaskCatalog.TryGet("two_moons", out var task));
@@ -18,7 +18,7 @@ public sealed class TaskCatalogTests
     public void Get_UnknownName_ListsTheValidNames()
     {
         var e = Assert.Throws<ArgumentException>(() => TaskCatalog.Get("gaussian_linear"));
-        Assert.Contains("Unknown task 'gaussian_linear'. Valid tasks: two_moons.", e.Message);
+        Assert.Contains("Unknown task 'gaussian_linear'. Valid tasks: two_moons, slcp, bernoulli_glm.", e.Message);
         Assert.False(TaskCatalog.TryGet("gaussian_linear", out _));
     }
 

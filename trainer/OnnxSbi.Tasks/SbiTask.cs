@@ -1,6 +1,7 @@
 using OnnxSbi.Runtime;
 using OnnxSbi.Runtime.Adapters;
 using OnnxSbi.Runtime.Simulators;
+using OnnxSbi.Tasks.Reference;
 
 namespace OnnxSbi.Tasks;
 
@@ -64,6 +65,32 @@ public abstract class SbiTask
     /// </summary>
     /// <exception cref="InvalidRequestException">The observation has the wrong length or is not finite, or draws is negative.</exception>
     public abstract double[] SampleReferencePosterior(ReadOnlySpan<double> observation, int draws, ulong seed);
+
+    /// <summary>
+    /// <see cref="SampleReferencePosterior"/> with a record of how the draws were made: the wall time, and for
+    /// MCMC-based references the chains' R̂ and effective sample sizes and the rejection step's statistics. The
+    /// default wraps <see cref="SampleReferencePosterior"/> and reports no diagnostics (exact methods have none).
+    /// </summary>
+    /// <exception cref="InvalidRequestException">The observation has the wrong length or is not finite, or draws is negative.</exception>
+    public virtual ReferenceRun SampleReferenceRun(ReadOnlySpan<double> observation, int draws, ulong seed)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        double[] result = SampleReferencePosterior(observation, draws, seed);
+        return new ReferenceRun(result, ParameterDim, clock.Elapsed);
+    }
+
+    /// <summary>Throws unless <paramref name="observation"/> has <see cref="ObservationDim"/> finite values.</summary>
+    /// <exception cref="InvalidRequestException">The length is wrong or a value is not finite.</exception>
+    internal void ValidateObservation(ReadOnlySpan<double> observation)
+    {
+        if (observation.Length != ObservationDim)
+            throw new InvalidRequestException($"Observation '{ObservationName}' of task '{Name}' has shape [{ObservationDim}]; received {observation.Length} values.");
+        for (int i = 0; i < observation.Length; i++)
+        {
+            if (!double.IsFinite(observation[i]))
+                throw new InvalidRequestException($"Observation '{ObservationName}' of task '{Name}' must be finite; received {observation[i]} at index {i}.");
+        }
+    }
 
     /// <summary>The observation the task's figures and headline score use, length <see cref="ObservationDim"/>.</summary>
     public abstract double[] PrimaryObservation();

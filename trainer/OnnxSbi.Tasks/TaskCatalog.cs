@@ -6,6 +6,8 @@ public static class TaskCatalog
     private static readonly SbiTask[] Tasks =
     [
         new TwoMoonsTask(),
+        new SlcpTask(),
+        new BernoulliGlmTask(),
     ];
 
     /// <summary>Every task, in registration order.</summary>
