@@ -6,6 +6,9 @@ public static class TaskCatalog
     private static readonly SbiTask[] Tasks =
     [
         new TwoMoonsTask(),
+        new GaussianLinearTask(),
+        new GaussianLinearUniformTask(),
+        new GaussianMixtureTask(),
     ];
 
     /// <summary>Every task, in registration order.</summary>
