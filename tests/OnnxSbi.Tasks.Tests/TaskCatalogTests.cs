@@ -7,7 +7,7 @@ public sealed class TaskCatalogTests
     [Fact]
     public void Get_KnownName_ReturnsTheTaskWhateverTheCase()
     {
-        Assert.Equal(["two_moons", "slcp", "bernoulli_glm"], TaskCatalog.Names);
+        Assert.Equal(["two_moons", "gaussian_linear", "gaussian_linear_uniform", "slcp", "gaussian_mixture", "bernoulli_glm"], TaskCatalog.Names);
         Assert.IsType<TwoMoonsTask>(TaskCatalog.Get("two_moons"));
         Assert.Same(TaskCatalog.Get("two_moons"), TaskCatalog.Get("Two_Moons"));
         Assert.True(TaskCatalog.TryGet("two_moons", out var task));
@@ -17,9 +17,9 @@ public sealed class TaskCatalogTests
     [Fact]
     public void Get_UnknownName_ListsTheValidNames()
     {
-        var e = Assert.Throws<ArgumentException>(() => TaskCatalog.Get("gaussian_linear"));
-        Assert.Contains("Unknown task 'gaussian_linear'. Valid tasks: two_moons, slcp, bernoulli_glm.", e.Message);
-        Assert.False(TaskCatalog.TryGet("gaussian_linear", out _));
+        var e = Assert.Throws<ArgumentException>(() => TaskCatalog.Get("gaussian_quadratic"));
+        Assert.Contains("Unknown task 'gaussian_quadratic'. Valid tasks: two_moons, gaussian_linear, gaussian_linear_uniform, slcp, gaussian_mixture, bernoulli_glm.", e.Message);
+        Assert.False(TaskCatalog.TryGet("gaussian_quadratic", out _));
     }
 
     [Fact]

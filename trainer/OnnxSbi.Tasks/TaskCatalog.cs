@@ -6,7 +6,10 @@ public static class TaskCatalog
     private static readonly SbiTask[] Tasks =
     [
         new TwoMoonsTask(),
+        new GaussianLinearTask(),
+        new GaussianLinearUniformTask(),
         new SlcpTask(),
+        new GaussianMixtureTask(),
         new BernoulliGlmTask(),
     ];
 

@@ -21,8 +21,8 @@ public sealed class BadConfigurationTests : IDisposable
         new[] { "--widths must list at least one width" })]
     [InlineData(new[] { "train", "--task", "two_moons", "--network", "flow_matching", "--out", "m.onnxsbi", "--widths", "8,-2" },
         new[] { "widths must be positive integers", "'-2'" })]
-    [InlineData(new[] { "train", "--task", "gaussian_mixture", "--network", "flow_matching", "--out", "m.onnxsbi" },
-        new[] { "Unknown task 'gaussian_mixture'", "Valid tasks: two_moons" })]
+    [InlineData(new[] { "train", "--task", "gaussian_quadratic", "--network", "flow_matching", "--out", "m.onnxsbi" },
+        new[] { "Unknown task 'gaussian_quadratic'", "Valid tasks: two_moons" })]
     [InlineData(new[] { "train", "--task", "two_moons", "--network", "real_nvp", "--out", "m.onnxsbi" },
         new[] { "Unknown network 'real_nvp'", "flow_matching", "consistency_model", "affine_coupling_flow", "spline_coupling_flow" })]
     [InlineData(new[] { "fit", "--task", "two_moons" },

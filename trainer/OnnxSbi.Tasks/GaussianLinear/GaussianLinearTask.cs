@@ -1,0 +1,67 @@
+using OnnxSbi.Runtime;
+using OnnxSbi.Runtime.Adapters;
+using OnnxSbi.Runtime.Simulators;
+
+namespace OnnxSbi.Tasks;
+
+/// <summary>
+/// sbibm's gaussian_linear: the <see cref="GaussianLinear"/> simulator (θ ~ N(0, 0.1·I₁₀), x ~ N(θ, 0.1·I₁₀)),
+/// and its exact posterior θ | x ~ N(x/2, 0.05·I₁₀) as the reference.
+/// </summary>
+public sealed class GaussianLinearTask : SbiTask
+{
+    /// <summary>The task's name on the command line.</summary>
+    public const string TaskName = "gaussian_linear";
+
+    /// <inheritdoc/>
+    public override string Name => TaskName;
+
+    /// <inheritdoc/>
+    public override string Title => "Gaussian linear";
+
+    /// <inheritdoc/>
+    public override string ParameterName => GaussianLinear.Parameters;
+
+    /// <inheritdoc/>
+    public override int ParameterDim => GaussianLinear.Dim;
+
+    /// <inheritdoc/>
+    public override string ObservationName => GaussianLinear.Observations;
+
+    /// <inheritdoc/>
+    public override int ObservationDim => GaussianLinear.Dim;
+
+    /// <summary>sbibm's middle budget, 10,000 simulations: 100 batches of 100, and 300 validation sets.</summary>
+    public override TrainingBudget SeedBudget { get; } = new(Batches: 100, BatchSize: 100, ValidationSets: 300);
+
+    /// <inheritdoc/>
+    public override int NumTestObservations => GaussianLinear.NumTestObservations;
+
+    /// <inheritdoc/>
+    public override Simulator CreateSimulator(ulong seed) => GaussianLinear.CreateSimulator(seed);
+
+    /// <summary>
+    /// to_array → convert float64 to float32 → standardize x only → rename theta to inference_variables and x to
+    /// inference_conditions (the two-moons tutorial's adapter).
+    /// </summary>
+    public override Adapter CreateAdapter() => Adapter.Create()
+        .ToArray()
+        .ConvertDtype(Dtype.Float64, Dtype.Float32)
+        .Standardize(exclude: [GaussianLinear.Parameters])
+        .Rename(GaussianLinear.Parameters, Adapter.InferenceVariables)
+        .Rename(GaussianLinear.Observations, Adapter.InferenceConditions);
+
+    /// <summary>Unique iid draws of the exact posterior N(x/2, 0.05·I₁₀).</summary>
+    /// <exception cref="InvalidRequestException">The observation does not have 10 finite values, or draws is negative.</exception>
+    public override double[] SampleReferencePosterior(ReadOnlySpan<double> observation, int draws, ulong seed)
+    {
+        ReferenceDraws.CheckRequest(this, observation, draws);
+        return GaussianLinearPosterior.Sample(this, observation, draws, seed);
+    }
+
+    /// <summary>The first test observation.</summary>
+    public override double[] PrimaryObservation() => TestObservations()[..ObservationDim];
+
+    /// <inheritdoc/>
+    public override double[] TestObservations() => GaussianLinear.TestObservations();
+}
