@@ -50,6 +50,7 @@ internal static class BenchCli
     {
         var option = Option("--task", $"{description} One of: {string.Join(", ", TaskCatalog.Names)}.", () => TaskCatalog.Names[0]);
         option.AcceptOnlyFromAmong([.. TaskCatalog.Names]);
+        option.HelpName = "NAME";
         return option;
     }
 }

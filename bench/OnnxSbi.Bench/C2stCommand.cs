@@ -117,7 +117,7 @@ internal static class C2stCommand
         var inv = CultureInfo.InvariantCulture;
         var table = new StringBuilder($"observation,{string.Join(",", Enumerable.Range(1, xDim).Select(j => $"x{j}"))},c2st\n");
         for (int i = 0; i < rows; i++)
-            table.Append(string.Create(inv, $"{(i == 0 ? "origin" : $"test{i}")},{string.Join(",", xs.AsSpan(i * xDim, xDim).ToArray().Select(v => v.ToString("R", inv)))},{scores[i]:F4}\n"));
+            table.Append(string.Create(inv, $"{(i == 0 ? "primary" : $"test{i}")},{string.Join(",", xs.AsSpan(i * xDim, xDim).ToArray().Select(v => v.ToString("R", inv)))},{scores[i]:F4}\n"));
         Console.Write(table);
         Console.WriteLine(string.Create(inv, $"C2ST at x=({string.Join(",", task.PrimaryObservation().Select(v => v.ToString("G", inv)))}): {scores[0]:F3}"));
         if (count > 0) Console.WriteLine(string.Create(inv, $"mean C2ST over {count} test observations: {scores.Skip(1).Average():F3}"));

@@ -19,7 +19,7 @@ public sealed class C2stCommandTests : IDisposable
         string[] lines = File.ReadAllLines(output);
         Assert.Equal("observation,x1,x2,c2st", lines[0]);
         Assert.Equal(4, lines.Length);
-        Assert.StartsWith("origin,0,0,", lines[1]);
+        Assert.StartsWith("primary,0,0,", lines[1]);
         double[] scores = lines.Skip(1).Select(l => double.Parse(l.Split(',')[3], CultureInfo.InvariantCulture)).ToArray();
         // The shipped spline flow scores 0.52 at x = (0, 0) with 10,000 draws; with 2,000 per side the C2ST of
         // a matching model has sd ≈ 0.01, so 0.65 passes it and fails a broken sampler or adapter (≈ 1.0).
