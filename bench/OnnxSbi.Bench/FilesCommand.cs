@@ -112,7 +112,7 @@ internal static class FilesCommand
         var recipe = NetworkCatalog.Get(networkName);
         var files = SimulationFiles.Open([data], ["theta", "x"]);
         long bytes = files.Shards.Sum(f => new FileInfo(f).Length);
-        Console.WriteLine(string.Create(inv, $"data: {files.Rows:N0} rows in {files.Shards.Count} shards, {bytes / 1e9:F2} GB; CPU: {CpuName()}"));
+        Console.WriteLine(string.Create(inv, $"data: {files.Rows:N0} rows in {files.Shards.Count} shards, {bytes / 1e9:F2} GB; CPU: {BenchMachine.Cpu()}"));
         Console.WriteLine(string.Create(inv, $"peak RSS at start: {PeakRssMb():F0} MB"));
         using var shuffle = new SimulationShuffle(files, seed: 1);
 
@@ -206,13 +206,6 @@ internal static class FilesCommand
             if (line.StartsWith(key, StringComparison.Ordinal))
                 return long.Parse(line[key.Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
         return 0;
-    }
-
-    private static string CpuName()
-    {
-        foreach (string line in File.ReadLines("/proc/cpuinfo"))
-            if (line.StartsWith("model name", StringComparison.Ordinal)) return line[(line.IndexOf(':') + 1)..].Trim() + (File.ReadAllText("/proc/cpuinfo").Contains("avx512f") ? " (AVX-512)" : " (AVX2, no AVX-512)");
-        return "unknown";
     }
 
     /// <summary>The first <c>batches</c> batches of each epoch of a source: a timed run of fixed length.</summary>

@@ -341,30 +341,10 @@ internal static class RuntimeCommand
         {
             ["processors"] = Environment.ProcessorCount,
             ["os"] = System.Runtime.InteropServices.RuntimeInformation.OSDescription,
-            ["cpu"] = CpuName(),
+            ["cpu"] = BenchMachine.Cpu(),
             ["loadavg_at_start"] = load,
             ["utc"] = DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture),
         };
-    }
-
-    /// <summary>
-    /// The CPU as /proc/cpuinfo names it, with its family and model numbers: virtual machines of one
-    /// size can land on different CPU generations, and the numbers are only comparable on the same one.
-    /// </summary>
-    private static string CpuName()
-    {
-        if (!File.Exists("/proc/cpuinfo")) return System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture.ToString();
-        string name = "?", family = "?", model = "?";
-        foreach (string line in File.ReadLines("/proc/cpuinfo"))
-        {
-            int colon = line.IndexOf(':');
-            if (colon < 0) { if (line.Length == 0) break; continue; }
-            string key = line[..colon].Trim(), value = line[(colon + 1)..].Trim();
-            if (key == "model name") name = value;
-            else if (key == "cpu family") family = value;
-            else if (key == "model") model = value;
-        }
-        return $"{name} (family {family}, model {model})";
     }
 
     private static string Table(JsonArray results)
