@@ -10,7 +10,7 @@ internal static class BenchCli
     /// <summary>The root command with every verb.</summary>
     public static RootCommand CreateRootCommand()
     {
-        var root = new RootCommand("onnxsbi-bench — evaluation and benchmarks of OnnxSbi bundles: the two-moons tutorial, C2ST, SBC on a task, runtime and libtorch timings.")
+        var root = new RootCommand("onnxsbi-bench — evaluation and benchmarks of OnnxSbi bundles: the two-moons tutorial, the sbibm benchmark, C2ST, SBC on a task, runtime and libtorch timings.")
         {
             TwoMoonsCommand.Create(),
             C2stCommand.Create(),
@@ -18,6 +18,7 @@ internal static class BenchCli
             RuntimeCommand.Create(),
             TorchCommand.Create(),
             FilesCommand.Create(),
+            Sbibm.BenchmarkCommand.Create(),
         };
         return root;
     }
