@@ -17,6 +17,8 @@ public sealed class ReferenceRunTests
     [Theory]
     [InlineData("slcp", 5, 8)]
     [InlineData("bernoulli_glm", 10, 10)]
+    [InlineData("sir", 2, 10)]
+    [InlineData("lotka_volterra", 4, 20)]
     public void McmcTasks_SimulatorAdapterAndBudget_MatchTheDeclaredVariables(string name, int parameterDim, int observationDim)
     {
         var task = TaskCatalog.Get(name);

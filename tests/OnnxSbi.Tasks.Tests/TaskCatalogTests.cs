@@ -7,7 +7,7 @@ public sealed class TaskCatalogTests
     [Fact]
     public void Get_KnownName_ReturnsTheTaskWhateverTheCase()
     {
-        Assert.Equal(["two_moons", "gaussian_linear", "gaussian_linear_uniform", "slcp", "gaussian_mixture", "bernoulli_glm"], TaskCatalog.Names);
+        Assert.Equal(["two_moons", "gaussian_linear", "gaussian_linear_uniform", "slcp", "gaussian_mixture", "bernoulli_glm", "sir", "lotka_volterra"], TaskCatalog.Names);
         Assert.IsType<TwoMoonsTask>(TaskCatalog.Get("two_moons"));
         Assert.Same(TaskCatalog.Get("two_moons"), TaskCatalog.Get("Two_Moons"));
         Assert.True(TaskCatalog.TryGet("two_moons", out var task));
@@ -18,7 +18,7 @@ public sealed class TaskCatalogTests
     public void Get_UnknownName_ListsTheValidNames()
     {
         var e = Assert.Throws<ArgumentException>(() => TaskCatalog.Get("gaussian_quadratic"));
-        Assert.Contains("Unknown task 'gaussian_quadratic'. Valid tasks: two_moons, gaussian_linear, gaussian_linear_uniform, slcp, gaussian_mixture, bernoulli_glm.", e.Message);
+        Assert.Contains("Unknown task 'gaussian_quadratic'. Valid tasks: two_moons, gaussian_linear, gaussian_linear_uniform, slcp, gaussian_mixture, bernoulli_glm, sir, lotka_volterra.", e.Message);
         Assert.False(TaskCatalog.TryGet("gaussian_quadratic", out _));
     }
 

@@ -11,6 +11,8 @@ public static class TaskCatalog
         new SlcpTask(),
         new GaussianMixtureTask(),
         new BernoulliGlmTask(),
+        new SirTask(),
+        new LotkaVolterraTask(),
     ];
 
     /// <summary>Every task, in registration order.</summary>

@@ -179,6 +179,9 @@ public static class LotkaVolterra
     /// <summary>The log prior density log p(θ) in θ (log-normal coordinates); −∞ outside the support θ &gt; 0.</summary>
     public static double LogPrior(ReadOnlySpan<double> theta) => Prior.LogDensity(theta);
 
+    /// <summary>Writes one prior draw into <paramref name="theta"/>, as the simulator's "prior" step does for each row.</summary>
+    internal static void SamplePrior(SimulationRandom random, Span<double> theta) => Prior.Sample(random, theta);
+
     /// <summary>True when θ has length 4 and every rate is positive and finite: the prior's support.</summary>
     public static bool InSupport(ReadOnlySpan<double> theta) => Prior.InSupport(theta);
 
