@@ -41,12 +41,16 @@ internal static class BenchmarkCommand
         var threads = BenchCli.IntOption("--threads", "TorchSharp training threads.", 1, 1, 1024);
         var outDir = BenchCli.Option<string>("--out-dir", "Directory for the cells (bundle, checkpoint, result), the reference cache and results.json/results.md.", () => Path.Combine("out", "sbibm"));
         var referenceDir = BenchCli.Option<string?>("--reference-cache", "Directory of the cached reference draws, shared between runs. Default: OUT-DIR/references.");
+        var widths = BenchCli.Option<string?>("--widths", "Recipe search: subnet hidden widths for every cell, comma-separated, e.g. 64,64, in place of the chosen recipes'.");
+        widths.HelpName = "W1,W2";
+        var dropout = BenchCli.Option<double?>("--dropout", "Recipe search: subnet dropout for every cell, 0 to 0.9, in place of the chosen recipes'.");
+        var trainOnly = BenchCli.Option<bool>("--train-only", "Recipe search: train the cells and record their best held-out validation loss; no sampling, reference or scoring.");
         var quick = BenchCli.Option<bool>("--quick", $"A reduced run of a few minutes: the defaults above marked 'with --quick', and at most {QuickMaxEpochs} epochs per cell.");
         var command = new Command("benchmark",
             "The sbibm benchmark: train every (task, network, budget) cell, sample 10,000 draws per observation through the runtime, score C2ST against the task's " +
             "reference posterior and SBC, and write results.json and results.md beside sbibm's published means. A killed run resumes when run again.")
         {
-            tasks, networks, budgets, observations, observationFile, draws, sbcDatasets, sbcDraws, seed, threads, outDir, referenceDir, quick,
+            tasks, networks, budgets, observations, observationFile, draws, sbcDatasets, sbcDraws, seed, threads, outDir, referenceDir, widths, dropout, trainOnly, quick,
         };
         command.SetAction((p, ct) =>
         {
@@ -63,7 +67,8 @@ internal static class BenchmarkCommand
                 Ranged(p.GetValue(sbcDatasets) ?? (q ? QuickSbcDatasets : 200), "--sbc-datasets", 0, EcdfBandLimit),
                 Ranged(p.GetValue(sbcDraws) ?? (q ? QuickSbcDraws : 100), "--sbc-draws", 2, 100_000),
                 p.GetValue(seed), p.GetValue(threads), q ? QuickMaxEpochs : null, output,
-                Path.GetFullPath(p.GetValue(referenceDir) ?? Path.Combine(output, "references")));
+                Path.GetFullPath(p.GetValue(referenceDir) ?? Path.Combine(output, "references")),
+                Variant(p.GetValue(widths), p.GetValue(dropout)), p.GetValue(trainOnly));
             return Task.FromResult(Run(plan, ct));
         });
         return command;
@@ -81,7 +86,8 @@ internal static class BenchmarkCommand
         var logger = loggerFactory.CreateLogger("onnxsbi-bench");
         Directory.CreateDirectory(plan.OutDir);
         // Every cell's recipe is checked before any training starts, so a budget too small fails at once.
-        foreach (var network in plan.Networks) foreach (int budget in plan.Budgets) BenchmarkRecipe.For(network, budget, plan.MaxEpochs);
+        foreach (var task in plan.Tasks) foreach (var network in plan.Networks) foreach (int budget in plan.Budgets)
+            BenchmarkRecipe.For(task, network, budget, plan.MaxEpochs, plan.Variant);
         IReadOnlyList<CellResult> cells;
         try { cells = new BenchmarkRunner(plan, logger).Run(ct); }
         catch (OperationCanceledException)
@@ -120,6 +126,24 @@ internal static class BenchmarkCommand
         }
         if (budgets.Length == 0) throw new UsageException("--simulations needs at least one budget, e.g. 1000.");
         return budgets;
+    }
+
+    /// <summary>The recipe-search settings, or null when neither is given.</summary>
+    internal static RecipeVariant? Variant(string? widths, double? dropout)
+    {
+        if (widths is null && dropout is null) return null;
+        int[]? w = null;
+        if (widths is not null)
+        {
+            var parts = widths.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+            w = new int[parts.Length];
+            for (int i = 0; i < parts.Length; i++)
+                if (!int.TryParse(parts[i], NumberStyles.Integer, CultureInfo.InvariantCulture, out w[i]) || w[i] < 1 || w[i] > 65_536)
+                    throw new UsageException($"--widths: '{parts[i]}' is not a width; give positive integers, comma-separated, e.g. 64,64.");
+            if (w.Length == 0) throw new UsageException("--widths needs at least one width, e.g. 64,64.");
+        }
+        if (dropout is double d && !(d >= 0 && d <= 0.9)) throw new UsageException($"--dropout must be in [0, 0.9]; got {d}.");
+        return new RecipeVariant(w, dropout);
     }
 
     private static int Ranged(int value, string option, int min, int max)

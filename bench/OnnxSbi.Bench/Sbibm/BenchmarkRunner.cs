@@ -24,10 +24,12 @@ namespace OnnxSbi.Bench.Sbibm;
 /// <param name="MaxEpochs">A cap on every recipe's epochs (the quick run), or null.</param>
 /// <param name="OutDir">Where the cells, the reference cache and the results go.</param>
 /// <param name="ReferenceDir">The reference cache's directory.</param>
+/// <param name="Variant">Subnet widths or dropout that replace every cell's recipe (a recipe search), or null.</param>
+/// <param name="TrainOnly">Train and record the validation loss only: no sampling, no reference, no C2ST, no SBC.</param>
 internal sealed record BenchmarkPlan(
     IReadOnlyList<SbiTask> Tasks, IReadOnlyList<NetworkRecipe> Networks, IReadOnlyList<int> Budgets,
     IReadOnlyDictionary<string, double[]> Observations, int Draws, int SbcDatasets, int SbcDraws, ulong Seed, int Threads,
-    int? MaxEpochs, string OutDir, string ReferenceDir)
+    int? MaxEpochs, string OutDir, string ReferenceDir, RecipeVariant? Variant = null, bool TrainOnly = false)
 {
     /// <summary>The directory of one cell: its bundle, checkpoint and result.</summary>
     public string CellDir(SbiTask task, NetworkRecipe network, int budget)
@@ -38,7 +40,8 @@ internal sealed record BenchmarkPlan(
 internal sealed record CellResult(
     string Task, string Network, int Simulations, ulong Seed, int BatchSize, int MaxEpochs, int EpochsRun, int BestEpoch,
     long OptimizerSteps, double BestValidationLoss, long SkippedRows, double TrainSeconds, double SampleSeconds, double ScoreSeconds,
-    int Draws, double[] C2st, double C2stMean, int SbcDatasets, int SbcDraws, double? CalibrationError, bool? SbcBandHolds, string Bundle);
+    int Draws, double[] C2st, double C2stMean, int SbcDatasets, int SbcDraws, double? CalibrationError, bool? SbcBandHolds, string Bundle,
+    string Recipe);
 
 /// <summary>
 /// The sbibm benchmark: for each (task, network, budget) cell, trains the network on that many simulations of the task,
@@ -77,15 +80,16 @@ internal sealed class BenchmarkRunner(BenchmarkPlan plan, ILogger logger)
             {
                 results.Add(JsonSerializer.Deserialize<CellResult>(File.ReadAllText(resultPath), Json)
                     ?? throw new InvalidDataException($"'{resultPath}' holds no cell result; delete it to run the cell again."));
-                logger.LogInformation("[{Done}/{Total}] {Task} / {Network} / {Budget}: done earlier (C2ST {C2st:F3})", done, total, task.Name, network.Name, budget, results[^1].C2stMean);
+                logger.LogInformation("[{Done}/{Total}] {Task} / {Network} / {Budget}: done earlier (C2ST {C2st:F3}, best validation loss {Loss:F4})",
+                    done, total, task.Name, network.Name, budget, results[^1].C2stMean, results[^1].BestValidationLoss);
                 continue;
             }
             logger.LogInformation("[{Done}/{Total}] {Task} / {Network} / {Budget} simulations", done, total, task.Name, network.Name, budget);
             var result = RunCell(task, network, budget, dir, ct);
             AtomicFile.WriteAllText(resultPath, JsonSerializer.Serialize(result, Json));
             results.Add(result);
-            logger.LogInformation("[{Done}/{Total}] {Task} / {Network} / {Budget}: mean C2ST {C2st:F3}, trained {Train:F0} s, SBC {Sbc}",
-                done, total, task.Name, network.Name, budget, result.C2stMean, result.TrainSeconds,
+            logger.LogInformation("[{Done}/{Total}] {Task} / {Network} / {Budget}: mean C2ST {C2st:F3}, best validation loss {Loss:F4}, trained {Train:F0} s, SBC {Sbc}",
+                done, total, task.Name, network.Name, budget, result.C2stMean, result.BestValidationLoss, result.TrainSeconds,
                 result.SbcBandHolds is bool holds ? $"band {(holds ? "holds" : "violated")}, calibration error {result.CalibrationError:F3}" : "not run");
         }
         return results;
@@ -94,7 +98,7 @@ internal sealed class BenchmarkRunner(BenchmarkPlan plan, ILogger logger)
     private CellResult RunCell(SbiTask task, NetworkRecipe network, int budget, string dir, CancellationToken ct)
     {
         Directory.CreateDirectory(dir);
-        var recipe = BenchmarkRecipe.For(network, budget, plan.MaxEpochs);
+        var recipe = BenchmarkRecipe.For(task, network, budget, plan.MaxEpochs, plan.Variant);
         string bundle = Path.Combine(dir, BundleFile);
         // The bundle is written atomically once training ends, so its presence means the training is complete.
         if (!File.Exists(bundle)) Train(task, recipe, bundle, dir, ct);
@@ -102,6 +106,13 @@ internal sealed class BenchmarkRunner(BenchmarkPlan plan, ILogger logger)
         using var model = PosteriorModel.Load(bundle);
         var training = model.Description.Training ?? throw new InvalidDataException($"Bundle '{bundle}' has no training record; delete it to train the cell again.");
         double Metric(string name) => model.Description.Metrics.TryGetValue(name, out double v) ? v : double.NaN;
+
+        if (plan.TrainOnly)
+        {
+            return new CellResult(task.Name, network.Name, budget, plan.Seed, recipe.BatchSize, recipe.Epochs, training.Epochs, (int)Metric("best_epoch"),
+                training.OptimizerSteps, Metric("best_val_loss"), (long)Metric("skipped_rows"), training.Seconds, 0, 0,
+                0, [], double.NaN, 0, 0, null, null, Path.GetRelativePath(plan.OutDir, bundle), recipe.Describe());
+        }
 
         double[] xs = plan.Observations[task.Name];
         int rows = xs.Length / task.ObservationDim;
@@ -139,7 +150,7 @@ internal sealed class BenchmarkRunner(BenchmarkPlan plan, ILogger logger)
         return new CellResult(task.Name, network.Name, budget, plan.Seed, recipe.BatchSize, recipe.Epochs, training.Epochs, (int)Metric("best_epoch"),
             training.OptimizerSteps, Metric("best_val_loss"), (long)Metric("skipped_rows"), training.Seconds, sampleSeconds, scoreSeconds,
             plan.Draws, scores, scores.Average(), plan.SbcDatasets, plan.SbcDraws, calibration, band,
-            Path.GetRelativePath(plan.OutDir, bundle));
+            Path.GetRelativePath(plan.OutDir, bundle), recipe.Describe());
     }
 
     /// <summary>The reference draws at a task's observation, from the cache; the seed is the observation's index plus 99, as <see cref="TaskScoring"/> seeds test observations.</summary>
@@ -161,6 +172,7 @@ internal sealed class BenchmarkRunner(BenchmarkPlan plan, ILogger logger)
             recipe.Network.Name, recipe.TrainingSets, recipe.BatchSize, recipe.Epochs,
             recipe.Patience > 0 ? $" (early stopping after {recipe.Patience})" : "", recipe.ValidationSets);
         var overrides = recipe.Overrides;
+        logger.LogInformation("Recipe: {Recipe}", recipe.Describe());
         using var workflow = new BasicWorkflow(task.CreateSimulator(plan.Seed), task.CreateAdapter(), task.InferenceVariables, task.ConditionVariables,
             (d, c) => recipe.Network.Build(d, c, overrides));
         var history = workflow.FitOffline(recipe.TrainingSets, recipe.ValidationSets, options, new ConsoleProgress(logger, recipe.Network.Name), ct);
