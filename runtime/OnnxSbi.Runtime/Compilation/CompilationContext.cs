@@ -26,9 +26,14 @@ internal sealed class CompilationContext
     /// </summary>
     internal const int CudaDefaultChunkSize = 16_384;
 
+    /// <summary>What the plan says of a pass that <see cref="RuntimeOptions.DisabledPasses"/> names.</summary>
+    internal const string DisabledReason = "disabled by RuntimeOptions.DisabledPasses";
+
     private readonly Dictionary<string, byte[]> prepared = new(StringComparer.Ordinal);
     private readonly List<IDisposable> created = [];
     private readonly Dictionary<string, List<(bool Applied, string Detail)>> records = new(StringComparer.Ordinal);
+    private readonly HashSet<string> disabled;
+    private readonly IReadOnlyList<CompilerPass> graphPasses;
     private readonly int chunk;
     private readonly int blocks;
 
@@ -37,6 +42,8 @@ internal sealed class CompilationContext
         Bundle = bundle;
         Options = options;
         Passes = passes;
+        disabled = new HashSet<string>(options.DisabledPasses, StringComparer.Ordinal);
+        graphPasses = passes.Where(Enabled).ToArray();
         Provider = options.Provider;
         var hints = bundle.Manifest.RuntimeHints;
         // The CPU defaults, every family alike: 512-row blocks, one single-threaded block per core, no spinning.
@@ -66,6 +73,13 @@ internal sealed class CompilationContext
 
     /// <summary>The compiler's passes, in order.</summary>
     public IReadOnlyList<CompilerPass> Passes { get; }
+
+    /// <summary>
+    /// Whether <paramref name="pass"/> may run: false when <see cref="RuntimeOptions.DisabledPasses"/> names it. Every
+    /// pass asks before it decides anything (the graph passes through <see cref="Prepare"/>); the plan then shows a
+    /// disabled pass as skipped with <see cref="DisabledReason"/>, whatever else was recorded for it.
+    /// </summary>
+    public bool Enabled(CompilerPass pass) => !disabled.Contains(pass.Name);
 
     public string Path => Bundle.SourcePath;
 
@@ -116,7 +130,7 @@ internal sealed class CompilationContext
     {
         var entry = Manifest.Graphs.First(g => g.Role == role);
         var target = new GraphTarget(Path, role, label, entry.ResidualBlocks, isPart, Options.Precision);
-        return GraphCompiler.RunGraphPasses(model, target, Passes, Record);
+        return GraphCompiler.RunGraphPasses(model, target, graphPasses, Record);
     }
 
     /// <summary>
@@ -174,12 +188,17 @@ internal sealed class CompilationContext
             foreach (var f in created) f.Dispose();
     }
 
-    /// <summary>The plan: every pass in compiler order, applied when it applied to any graph, with its details.</summary>
+    /// <summary>
+    /// The plan: every pass in compiler order, applied when it applied to any graph, with its details; a disabled pass
+    /// as skipped with <see cref="DisabledReason"/>.
+    /// </summary>
     public CompiledPlan Plan(NetworkSampler sampler)
     {
         lock (records)
         {
-            var passes = Passes.Select(p => records.TryGetValue(p.Name, out var list)
+            var passes = Passes.Select(p => !Enabled(p)
+                ? new CompiledPass(p.Name, false, DisabledReason)
+                : records.TryGetValue(p.Name, out var list)
                 ? new CompiledPass(p.Name, list.Any(r => r.Applied), string.Join("; ", list.Select(r => r.Detail)))
                 : new CompiledPass(p.Name, false, $"not used by {Manifest.Family}")).ToArray();
             return new CompiledPlan(passes, sampler.ChunkSize, sampler.ParallelBlocks, IntraOpThreads, AllowSpinning, Provider, Options.Precision, sampler.Strategy, sampler.SamplingRole);

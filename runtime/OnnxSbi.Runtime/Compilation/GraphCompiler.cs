@@ -25,6 +25,9 @@ public static class GraphCompiler
         SolverLoopPass.Instance,
     ];
 
+    /// <summary>The passes' names, in order: what <see cref="RuntimeOptions.DisabledPasses"/> may name.</summary>
+    internal static IReadOnlyList<string> PassNames { get; } = Passes.Select(p => p.Name).ToArray();
+
     /// <summary>
     /// The sampler for <paramref name="bundle"/> and the plan it runs. Everything opened is disposed if a step fails.
     /// </summary>
@@ -53,13 +56,15 @@ public static class GraphCompiler
     /// </summary>
     /// <param name="bundle">The bundle, read and validated.</param>
     /// <param name="role">A graph role the bundle holds ("velocity", "consistency", "inverse", "forward").</param>
-    /// <param name="options">The options a model would be loaded with; only <see cref="RuntimeOptions.Precision"/> changes the graph.</param>
+    /// <param name="options">The options a model would be loaded with; only <see cref="RuntimeOptions.Precision"/> and <see cref="RuntimeOptions.DisabledPasses"/> change the graph.</param>
     /// <exception cref="ArgumentException">The bundle has no graph <paramref name="role"/>.</exception>
+    /// <exception cref="InvalidRequestException">An option is invalid (<see cref="RuntimeOptions.Validate"/>).</exception>
     /// <exception cref="BundleFormatException">A declared residual block does not match the graph.</exception>
     public static byte[] Prepare(BundleContents bundle, string role, RuntimeOptions options)
     {
         ArgumentNullException.ThrowIfNull(bundle);
         ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
         if (!bundle.Graphs.ContainsKey(role))
             throw new ArgumentException($"Bundle '{bundle.SourcePath}' has no graph '{role}'; it holds {string.Join(", ", bundle.Graphs.Keys)}.", nameof(role));
         return new CompilationContext(bundle, options, Passes).Graph(role);

@@ -112,6 +112,18 @@ public sealed record RuntimeOptions
     public SolverLoopMode SolverLoop { get; init; } = SolverLoopMode.Auto;
 
     /// <summary>
+    /// Compiler passes to skip, by the name <see cref="Compilation.CompiledPass.Name"/> shows in
+    /// <see cref="PosteriorModel.Plan"/>: "coupling-cut", "subnet-split", "residual-blocks", "int8", "solver-loop"
+    /// (ONNX Runtime's disabled optimizers, for this runtime's passes); empty by default. For profiling a pass
+    /// against the graph without it, and for working around a pass that misbehaves on a bundle. A disabled pass is
+    /// in the plan as skipped, "disabled by RuntimeOptions.DisabledPasses". Every pass is an exact rewrite, so
+    /// disabling one changes draws only by float32 rounding: a disabled "coupling-cut" runs the whole inverse
+    /// graph (and so splits no subnets). The passes that <see cref="Precision"/> Int8 and <see cref="SolverLoop"/>
+    /// Graph ask for, "int8" and "solver-loop", cannot be disabled with them. An unknown name is refused at load.
+    /// </summary>
+    public IReadOnlyCollection<string> DisabledPasses { get; init; } = [];
+
+    /// <summary>
     /// The most draws (conditions × draws per condition) one call may request. Larger requests are
     /// refused with <see cref="InvalidRequestException"/> before any native call; memory per call is
     /// bounded by the draws returned. Independently of this cap, a call whose draws × dimensions exceed
@@ -131,6 +143,15 @@ public sealed record RuntimeOptions
         if (!Enum.IsDefined(Precision)) throw new InvalidRequestException($"Precision {(int)Precision} is not a NetworkPrecision value.");
         if (Precision == NetworkPrecision.Int8 && Provider != ExecutionProvider.Cpu)
             throw new InvalidRequestException($"Precision Int8 runs on the CPU provider only (its quantized matrix product has no {Provider} kernel); use Float32 with {Provider}.");
+        if (DisabledPasses is null) throw new InvalidRequestException("DisabledPasses must not be null; leave it empty to run every pass.");
+        var names = Compilation.GraphCompiler.PassNames;
+        foreach (var name in DisabledPasses)
+            if (!names.Contains(name, StringComparer.Ordinal))
+                throw new InvalidRequestException($"DisabledPasses names no compiler pass '{name}'; the passes are {string.Join(", ", names.Select(n => $"'{n}'"))}.");
+        if (Precision == NetworkPrecision.Int8 && DisabledPasses.Contains(Compilation.Int8QuantizationPass.Instance.Name, StringComparer.Ordinal))
+            throw new InvalidRequestException("DisabledPasses disables 'int8', which Precision Int8 is: use Float32 to run the graph unquantized.");
+        if (SolverLoop == SolverLoopMode.Graph && DisabledPasses.Contains(Compilation.SolverLoopPass.Instance.Name, StringComparer.Ordinal))
+            throw new InvalidRequestException("DisabledPasses disables 'solver-loop', which SolverLoop Graph requires: use Host (or Auto) to step the solver from the runtime.");
         if (MaxDrawsPerCall <= 0) throw new InvalidRequestException($"MaxDrawsPerCall must be positive; got {MaxDrawsPerCall}.");
     }
 }

@@ -3,7 +3,8 @@ namespace OnnxSbi.Runtime.Compilation;
 /// <summary>
 /// Runs a coupling flow's inverse step by step (<see cref="CouplingPlan"/>: each coupling's subnet cut out of the inverse
 /// graph): applies when <see cref="CouplingInverseMode.Native"/> is asked for and the manifest lists the inverse steps,
-/// the exporter's declaration of its inverse pass. Otherwise the whole inverse graph runs.
+/// the exporter's declaration of its inverse pass. Otherwise (and when disabled) the whole inverse graph runs, and
+/// <see cref="SubnetSplitPass"/>, which splits the cut subnets, has nothing to split.
 /// </summary>
 internal sealed class CouplingCutPass : CompilerPass
 {
@@ -14,6 +15,7 @@ internal sealed class CouplingCutPass : CompilerPass
     /// <summary>The plan to run natively, or null (recorded with the reason) when the whole inverse graph runs.</summary>
     public CouplingPlan? Decide(CompilationContext context)
     {
+        if (!context.Enabled(this)) return null;
         if (context.Options.CouplingInverse != CouplingInverseMode.Native)
         {
             context.Record(this, false, $"CouplingInverse {context.Options.CouplingInverse}: the whole inverse graph runs");

@@ -11,9 +11,10 @@ internal sealed class SolverLoopPass : CompilerPass
 
     public override string Name => "solver-loop";
 
-    /// <summary>Whether a loop graph is wanted on the provider in use (decided after the first session); recorded when not.</summary>
+    /// <summary>Whether a loop graph is wanted (enabled, on the provider in use: decided after the first session); recorded when not.</summary>
     public bool Wanted(CompilationContext context)
     {
+        if (!context.Enabled(this)) return false;
         var mode = context.Options.SolverLoop;
         if (mode == SolverLoopMode.Graph || (mode == SolverLoopMode.Auto && context.Provider == ExecutionProvider.Cuda)) return true;
         context.Record(this, false, mode == SolverLoopMode.Host

@@ -11,9 +11,10 @@ internal sealed class SubnetSplitPass : CompilerPass
 
     public override string Name => "subnet-split";
 
-    /// <summary>Whether the subnets are split on this provider; recorded when not.</summary>
+    /// <summary>Whether the subnets are split (enabled, on this provider); recorded when not.</summary>
     public bool Applies(CompilationContext context)
     {
+        if (!context.Enabled(this)) return false;
         if (context.Provider == ExecutionProvider.Cpu) return true;
         context.Record(this, false, $"provider {context.Provider}: the subnets run whole on the device");
         return false;
