@@ -16,13 +16,13 @@ public sealed class BenchmarkCommandTests : IDisposable
 
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(8);
 
-    // The CI case: two moons at sbibm's smallest budget with the affine flow, 2 observations × 1,000 draws, SBC on 100 × 50.
+    // The CI case: gaussian_mixture at sbibm's smallest budget with the affine flow, 2 observations × 1,000 draws, SBC on 100 × 50.
     private static readonly string[] SmallCase =
-        ["benchmark", "--task", "two_moons", "--network", "affine_coupling_flow", "--simulations", "1000", "--observations", "2",
+        ["benchmark", "--task", "gaussian_mixture", "--network", "affine_coupling_flow", "--simulations", "1000", "--observations", "2",
          "--draws", "1000", "--sbc-datasets", "100", "--sbc-draws", "50"];
 
     [Fact]
-    public void Benchmark_TwoMoonsAt1000Simulations_ScoresBelowTheBoundAndWritesEveryOutput()
+    public void Benchmark_GaussianMixtureAt1000Simulations_ScoresBelowTheBoundAndWritesEveryOutput()
     {
         string outDir = Path.Combine(dir, "run");
         var (code, stdout, stderr) = BenchHost.Run(dir, Timeout, [.. SmallCase, "--out-dir", outDir]);
@@ -30,11 +30,11 @@ public sealed class BenchmarkCommandTests : IDisposable
 
         using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "results.json")));
         var cell = json.RootElement.GetProperty("cells")[0];
-        Assert.Equal("two_moons", cell.GetProperty("task").GetString());
+        Assert.Equal("gaussian_mixture", cell.GetProperty("task").GetString());
         Assert.Equal(1000, cell.GetProperty("simulations").GetInt32());
         double[] scores = cell.GetProperty("c2st").EnumerateArray().Select(e => e.GetDouble()).ToArray();
         Assert.Equal(2, scores.Length);
-        // sbibm's NPE scores 0.725 on average at this budget. A model that learned nothing of the posterior scores
+        // sbibm's NPE scores 0.731 on average at this budget. A model that learned nothing of the posterior scores
         // near 1.0, one that ignores x about 0.9; 1,000 draws per side add sd ≈ 0.015 per observation. 0.85 passes
         // a working affine flow at 10³ simulations with room for that noise, and fails a broken training, export,
         // adapter inverse or scoring.
@@ -48,15 +48,15 @@ public sealed class BenchmarkCommandTests : IDisposable
         // The published NPE mean sits beside ours in both outputs.
         var published = json.RootElement.GetProperty("published").EnumerateArray()
             .Single(p => p.GetProperty("algorithm").GetString() == "NPE");
-        Assert.Equal(0.725, published.GetProperty("c2st_mean").GetDouble(), 3);
+        Assert.Equal(0.731, published.GetProperty("c2st_mean").GetDouble(), 3);
         string markdown = File.ReadAllText(Path.Combine(outDir, "results.md"));
-        Assert.Contains("| two_moons | 1000 | ", markdown);
-        Assert.Contains("0.725", markdown);
+        Assert.Contains("| gaussian_mixture | 1000 | ", markdown);
+        Assert.Contains("0.731", markdown);
 
         // The bundle reproduces the number with onnxsbi sample / c2st, and the reference draws are cached per observation.
         string bundle = Path.Combine(outDir, cell.GetProperty("bundle").GetString()!);
         using (var model = PosteriorModel.Load(bundle)) Assert.Equal(["theta"], model.Description.InferenceVariables.Select(v => v.Name));
-        string[] cached = Directory.GetFiles(Path.Combine(outDir, "references", "two_moons"), "*.npz");
+        string[] cached = Directory.GetFiles(Path.Combine(outDir, "references", "gaussian_mixture"), "*.npz");
         Assert.Equal(2, cached.Length);
         var reference = NpzArchive.Read(cached[0]);
         Assert.Equal([1000L, 2L], reference["theta"].Shape);
@@ -133,7 +133,7 @@ public sealed class BenchmarkCommandTests : IDisposable
         using (var stream = File.Create(file)) NpzArchive.Write(stream, [new("x", new NpyArray([0.0, 0.0, 0.1, -0.1], 2, 2))]);
         string outDir = Path.Combine(dir, "file");
         var (code, stdout, stderr) = BenchHost.Run(dir, Timeout,
-            "benchmark", "--quick", "--task", "two_moons", "--network", "affine_coupling_flow", "--observation-file", file,
+            "benchmark", "--quick", "--task", "two_moons", "--network", "spline_coupling_flow", "--observation-file", file,
             "--draws", "500", "--sbc-datasets", "0", "--out-dir", outDir);
         Assert.True(code == 0, stdout + stderr);
         using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "results.json")));

@@ -43,14 +43,49 @@ public sealed class BenchmarkPartsTests : IDisposable
     [Fact]
     public void Recipe_HoldsOutATenthOfTheBudget_AndGrowsTheBatchWithIt()
     {
-        var task = TaskCatalog.Get("slcp");
-        var small = BenchmarkRecipe.For(task, FlowMatching.Recipe, 1_000);
+        var task = TaskCatalog.Get("gaussian_mixture");
+        var small = BenchmarkRecipe.For(task, CouplingFlow.AffineRecipe, 1_000);
         Assert.Equal((100, 900, 32, 28), (small.ValidationSets, small.TrainingSets, small.BatchSize, small.BatchesPerEpoch));
         Assert.Equal(BenchmarkRecipe.DefaultPatience, small.Patience);
         var large = BenchmarkRecipe.For(task, CouplingFlow.AffineRecipe, 100_000);
         Assert.Equal((10_000, 90_000, 128), (large.ValidationSets, large.TrainingSets, large.BatchSize));
         // The step cap bounds the largest budget's epochs.
         Assert.True((long)large.Epochs * large.BatchesPerEpoch <= BenchmarkRecipe.MaxSteps);
+    }
+
+    [Theory]
+    [InlineData(1_000, 10_000)]
+    [InlineData(10_000, 25_000)]
+    [InlineData(100_000, 50_000)]
+    public void Recipe_FlowMatching_TrainsAFixedScheduleKeepingTheBestEpoch(int simulations, long steps)
+    {
+        var recipe = BenchmarkRecipe.For(TaskCatalog.Get("gaussian_mixture"), FlowMatching.Recipe, simulations);
+        Assert.Equal(steps, BenchmarkRecipe.FlowMatchingSteps(simulations));
+        // Whole epochs: within one epoch of the schedule's length; patience equal to the epochs never stops early.
+        Assert.InRange((long)recipe.Epochs * recipe.BatchesPerEpoch, steps - recipe.BatchesPerEpoch, steps);
+        Assert.Equal(recipe.Epochs, recipe.Patience);
+        Assert.Contains("keeping the best epoch", recipe.Describe());
+    }
+
+    [Fact]
+    public void Recipe_SearchedCell_TakesTheChosenSubnet_OthersTheRecipes()
+    {
+        // bench/sbibm/recipes.csv: the search chose widths (32, 32) for the affine flow on gaussian_linear at 10³.
+        var chosen = BenchmarkRecipe.For(TaskCatalog.Get("gaussian_linear"), CouplingFlow.AffineRecipe, 1_000);
+        Assert.Equal([32, 32], chosen.Widths);
+        Assert.Null(chosen.Dropout);
+        Assert.Null(BenchmarkRecipe.For(TaskCatalog.Get("gaussian_linear"), CouplingFlow.AffineRecipe, 10_000).Widths);
+        Assert.Null(BenchmarkRecipe.For(TaskCatalog.Get("gaussian_mixture"), CouplingFlow.AffineRecipe, 1_000).Widths);
+    }
+
+    [Fact]
+    public void RecipeVariant_MalformedRow_NamesTheLine()
+    {
+        var e = Assert.Throws<InvalidDataException>(() => RecipeVariant.Parse("task,network,simulations,widths,dropout\nslcp,flow_matching,1000,-,-\n", "r.csv"));
+        Assert.Contains("r.csv:2", e.Message);
+        var rows = RecipeVariant.Parse("# c\ntask,network,simulations,widths,dropout\nslcp,flow_matching,1000,64 64,0.05\n", "r.csv");
+        Assert.Equal(new RecipeVariant([64, 64], 0.05).Dropout, rows[("slcp", "flow_matching", 1000)].Dropout);
+        Assert.Equal([64, 64], rows[("slcp", "flow_matching", 1000)].Widths);
     }
 
     [Fact]

@@ -57,19 +57,31 @@ internal static class BenchmarkReport
               .Append(string.Join(" | ", PublishedScores.Algorithms.Select(a => F(published.Mean(task, a, sims))))).AppendLine($" | {beats} |");
         }
 
+        sb.AppendLine();
+        foreach (int sims in keys.Select(k => k.Simulations).Distinct().Order())
+        {
+            var tasks = keys.Where(k => k.Simulations == sims).Select(k => k.Task).Where(t => published.Mean(t, "NPE", sims) is not null).ToArray();
+            if (tasks.Length == 0) continue;
+            int best = tasks.Count(t => cells.Where(c => c.Task == t && c.Simulations == sims).Min(c => c.C2stMean) < published.Mean(t, "NPE", sims)!.Value);
+            var withFlowMatching = tasks.Where(t => Cell(t, "flow_matching", sims) is not null).ToArray();
+            int fm = withFlowMatching.Count(t => Cell(t, "flow_matching", sims)!.C2stMean < published.Mean(t, "NPE", sims)!.Value);
+            sb.AppendLine(string.Create(inv, $"- {sims} simulations: our best network beats NPE's published mean on {best} of {tasks.Length} tasks")
+                + (withFlowMatching.Length > 0 ? string.Create(inv, $"; flow matching alone on {fm} of {withFlowMatching.Length}.") : "."));
+        }
+
         sb.AppendLine().AppendLine("## Calibration and cost per cell").AppendLine();
         sb.AppendLine(string.Create(inv, $"SBC on {plan.SbcDatasets} simulated datasets × {plan.SbcDraws} draws: whether every parameter's rank ECDF stays inside the 95% simultaneous band, ")
             + "and the largest calibration error (BayesFlow's median |coverage − α|). Training time is the optimizer's wall time (simulation excluded); "
             + "sampling is all observations' draws in one runtime call; scoring includes any reference sampled anew.");
         sb.AppendLine();
-        sb.AppendLine("| task | network | simulations | mean C2ST | C2ST per observation | SBC band | calibration error | epochs (best) | steps | train s | sample s | score s |");
-        sb.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|");
+        sb.AppendLine("| task | network | simulations | mean C2ST | C2ST per observation | SBC band | calibration error | epochs (best) | best val loss | steps | train s | sample s | score s |");
+        sb.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var c in cells)
         {
             sb.AppendLine(string.Create(inv,
                 $"| {c.Task} | {c.Network} | {c.Simulations} | {c.C2stMean:F3} | {string.Join(" ", c.C2st.Select(v => v.ToString("F2", inv)))} | "
                 + $"{(c.SbcBandHolds is bool h ? (h ? "holds" : "violated") : "—")} | {F(c.CalibrationError)} | {c.EpochsRun}/{c.MaxEpochs} ({(c.BestEpoch > 0 ? c.BestEpoch.ToString(inv) : "—")}) | "
-                + $"{c.OptimizerSteps} | {c.TrainSeconds:F0} | {c.SampleSeconds:F1} | {c.ScoreSeconds:F1} |"));
+                + $"{c.BestValidationLoss:F4} | {c.OptimizerSteps} | {c.TrainSeconds:F0} | {c.SampleSeconds:F1} | {c.ScoreSeconds:F1} |"));
         }
         return sb.ToString();
     }
