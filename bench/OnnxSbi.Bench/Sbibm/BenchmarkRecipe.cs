@@ -138,13 +138,7 @@ internal sealed record RecipeVariant(IReadOnlyList<int>? Widths, double? Dropout
 
     private static readonly Dictionary<(string, string, int), RecipeVariant> Table = Load();
 
-    private static Dictionary<(string, string, int), RecipeVariant> Load()
-    {
-        using var stream = typeof(RecipeVariant).Assembly.GetManifestResourceStream(ResourceName)
-            ?? throw new InvalidOperationException($"The program lacks its embedded resource {ResourceName}.");
-        using var reader = new StreamReader(stream);
-        return Parse(reader.ReadToEnd(), "bench/sbibm/recipes.csv");
-    }
+    private static Dictionary<(string, string, int), RecipeVariant> Load() => Parse(DataTable.Resource(ResourceName), "bench/sbibm/recipes.csv");
 
     /// <summary>
     /// Parses the recipes file: '#' lines are comments; the header is <c>task,network,simulations,widths,dropout</c>;
@@ -155,21 +149,8 @@ internal sealed record RecipeVariant(IReadOnlyList<int>? Widths, double? Dropout
     {
         var inv = CultureInfo.InvariantCulture;
         var table = new Dictionary<(string, string, int), RecipeVariant>();
-        bool header = true;
-        int lineNumber = 0;
-        foreach (string raw in text.Split('\n'))
+        foreach (var (line, row, f) in DataTable.Rows(text, source, "task,network,simulations,widths,dropout"))
         {
-            lineNumber++;
-            string line = raw.Trim();
-            if (line.Length == 0 || line.StartsWith('#')) continue;
-            if (header)
-            {
-                if (line != "task,network,simulations,widths,dropout")
-                    throw new InvalidDataException($"{source}:{lineNumber}: expected the header 'task,network,simulations,widths,dropout'; found '{line}'.");
-                header = false;
-                continue;
-            }
-            string[] f = line.Split(',');
             int[]? widths = null;
             double? dropout = null;
             bool ok = f.Length == 5 && int.TryParse(f[2], NumberStyles.Integer, inv, out _);
@@ -181,7 +162,7 @@ internal sealed record RecipeVariant(IReadOnlyList<int>? Widths, double? Dropout
             }
             if (ok && f[4] != "-") { ok = double.TryParse(f[4], NumberStyles.Float, inv, out double d) && d >= 0 && d < 1; dropout = d; }
             if (!ok || (widths is null && dropout is null))
-                throw new InvalidDataException($"{source}:{lineNumber}: expected task,network,simulations,widths,dropout with a width list or a dropout; found '{line}'.");
+                throw new InvalidDataException($"{source}:{line}: expected task,network,simulations,widths,dropout with a width list or a dropout; found '{row}'.");
             table[(f[0], f[1], int.Parse(f[2], inv))] = new RecipeVariant(widths, dropout);
         }
         return table;

@@ -29,34 +29,15 @@ internal sealed class PublishedScores
     internal static PublishedScores Parse(string text, string source)
     {
         var means = new Dictionary<(string, string, int), double>();
-        bool header = true;
-        int lineNumber = 0;
-        foreach (string raw in text.Split('\n'))
+        foreach (var (line, row, f) in DataTable.Rows(text, source, "task,algorithm,simulations,c2st_mean"))
         {
-            lineNumber++;
-            string line = raw.Trim();
-            if (line.Length == 0 || line.StartsWith('#')) continue;
-            if (header)
-            {
-                if (line != "task,algorithm,simulations,c2st_mean")
-                    throw new InvalidDataException($"{source}:{lineNumber}: expected the header 'task,algorithm,simulations,c2st_mean'; found '{line}'.");
-                header = false;
-                continue;
-            }
-            string[] f = line.Split(',');
             if (f.Length != 4 || !int.TryParse(f[2], NumberStyles.Integer, CultureInfo.InvariantCulture, out int sims)
                 || !double.TryParse(f[3], NumberStyles.Float, CultureInfo.InvariantCulture, out double mean))
-                throw new InvalidDataException($"{source}:{lineNumber}: expected task,algorithm,simulations,c2st_mean; found '{line}'.");
+                throw new InvalidDataException($"{source}:{line}: expected task,algorithm,simulations,c2st_mean; found '{row}'.");
             means[(f[0], f[1], sims)] = mean;
         }
         return new PublishedScores(means);
     }
 
-    private static PublishedScores Load()
-    {
-        using var stream = typeof(PublishedScores).Assembly.GetManifestResourceStream(ResourceName)
-            ?? throw new InvalidOperationException($"The program lacks its embedded resource {ResourceName}.");
-        using var reader = new StreamReader(stream);
-        return Parse(reader.ReadToEnd(), "bench/sbibm/published_c2st.csv");
-    }
+    private static PublishedScores Load() => Parse(DataTable.Resource(ResourceName), "bench/sbibm/published_c2st.csv");
 }
