@@ -141,4 +141,23 @@ public sealed class BenchmarkCommandTests : IDisposable
         Assert.Equal(2, json.RootElement.GetProperty("observations").GetProperty("two_moons").GetInt32());
         Assert.Equal(2, Directory.GetFiles(Path.Combine(outDir, "references", "two_moons")).Length);
     }
+
+    [Fact]
+    public void CheckReferences_TwoExactRuns_ScoreNearOneHalf()
+    {
+        string outDir = Path.Combine(dir, "refs");
+        var (code, stdout, stderr) = BenchHost.Run(dir, TimeSpan.FromMinutes(3),
+            "benchmark", "--check-references", "--task", "two_moons,gaussian_mixture", "--observations", "2", "--draws", "1000", "--out-dir", outDir);
+        Assert.True(code == 0, stdout + stderr);
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "references.json")));
+        var rows = json.RootElement.GetProperty("rows").EnumerateArray().ToArray();
+        Assert.Equal(4, rows.Length);
+        // Two exact samplers of one posterior: the classifier can only guess, and with 1,000 draws per side the
+        // cross-validated accuracy has sd ≈ 0.016 around 0.5, so ±0.08 is five sds; a reference of another
+        // observation or a biased one scores well above.
+        Assert.All(rows, r => Assert.InRange(r.GetProperty("c2st").GetDouble(), 0.42, 0.58));
+        Assert.Contains("| two_moons | 2 |", File.ReadAllText(Path.Combine(outDir, "references.md")));
+        // Both runs of each observation are cached.
+        Assert.Equal(4, Directory.GetFiles(Path.Combine(outDir, "references", "two_moons")).Length);
+    }
 }

@@ -45,12 +45,15 @@ internal static class BenchmarkCommand
         widths.HelpName = "W1,W2";
         var dropout = BenchCli.Option<double?>("--dropout", "Recipe search: subnet dropout for every cell, 0 to 0.9, in place of the chosen recipes'.");
         var trainOnly = BenchCli.Option<bool>("--train-only", "Recipe search: train the cells and record their best held-out validation loss; no sampling, reference or scoring.");
+        var checkReferences = BenchCli.Option<bool>("--check-references",
+            "Check the reference posteriors instead of training: at each observation, C2ST between the scoring reference run and a second run with another seed " +
+            "(both cached), with the MCMC runs' R̂ and bulk ESS; writes references.json and references.md. --network and --simulations are ignored.");
         var quick = BenchCli.Option<bool>("--quick", $"A reduced run of a few minutes: the defaults above marked 'with --quick', and at most {QuickMaxEpochs} epochs per cell.");
         var command = new Command("benchmark",
             "The sbibm benchmark: train every (task, network, budget) cell, sample 10,000 draws per observation through the runtime, score C2ST against the task's " +
             "reference posterior and SBC, and write results.json and results.md beside sbibm's published means. A killed run resumes when run again.")
         {
-            tasks, networks, budgets, observations, observationFile, draws, sbcDatasets, sbcDraws, seed, threads, outDir, referenceDir, widths, dropout, trainOnly, quick,
+            tasks, networks, budgets, observations, observationFile, draws, sbcDatasets, sbcDraws, seed, threads, outDir, referenceDir, widths, dropout, trainOnly, checkReferences, quick,
         };
         command.SetAction((p, ct) =>
         {
@@ -69,20 +72,30 @@ internal static class BenchmarkCommand
                 p.GetValue(seed), p.GetValue(threads), q ? QuickMaxEpochs : null, output,
                 Path.GetFullPath(p.GetValue(referenceDir) ?? Path.Combine(output, "references")),
                 Variant(p.GetValue(widths), p.GetValue(dropout)), p.GetValue(trainOnly));
-            return Task.FromResult(Run(plan, ct));
+            return Task.FromResult(p.GetValue(checkReferences) ? CheckReferences(plan, ct) : Run(plan, ct));
         });
         return command;
     }
 
     private const int EcdfBandLimit = OnnxSbi.Diagnostics.EcdfBand.MaxDatasets;
 
+    private static ILoggerFactory Loggers() => LoggerFactory.Create(b =>
+    {
+        b.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
+        b.SetMinimumLevel(LogLevel.Information);
+    });
+
+    private static int CheckReferences(BenchmarkPlan plan, CancellationToken ct)
+    {
+        using var loggerFactory = Loggers();
+        Directory.CreateDirectory(plan.OutDir);
+        Console.WriteLine(ReferenceCheck.Run(plan, loggerFactory.CreateLogger("onnxsbi-bench"), ct));
+        return ExitCodes.Success;
+    }
+
     private static int Run(BenchmarkPlan plan, CancellationToken ct)
     {
-        using var loggerFactory = LoggerFactory.Create(b =>
-        {
-            b.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
-            b.SetMinimumLevel(LogLevel.Information);
-        });
+        using var loggerFactory = Loggers();
         var logger = loggerFactory.CreateLogger("onnxsbi-bench");
         Directory.CreateDirectory(plan.OutDir);
         // Every cell's recipe is checked before any training starts, so a budget too small fails at once.

@@ -153,10 +153,13 @@ internal sealed class BenchmarkRunner(BenchmarkPlan plan, ILogger logger)
             Path.GetRelativePath(plan.OutDir, bundle), recipe.Describe());
     }
 
-    /// <summary>The reference draws at a task's observation, from the cache; the seed is the observation's index plus 99, as <see cref="TaskScoring"/> seeds test observations.</summary>
+    /// <summary>The seed of the reference draws at observation index k (0-based): 100 + k, as <see cref="TaskScoring"/> seeds test observation k + 1.</summary>
+    public static ulong ReferenceSeed(int index) => 100 + (ulong)index;
+
+    /// <summary>The reference draws at a task's observation, from the cache.</summary>
     private ReferenceCache.Entry Reference(SbiTask task, ReadOnlySpan<double> observation, int index)
     {
-        var entry = _references.GetOrSample(task, observation, seed: 100 + (ulong)index, plan.Draws);
+        var entry = _references.GetOrSample(task, observation, ReferenceSeed(index), plan.Draws);
         if (!entry.FromCache)
             logger.LogInformation("Reference posterior of {Task} at observation {Index}: {Seconds:F1} s{Mcmc}", task.Name, index + 1, entry.Seconds,
                 double.IsNaN(entry.MaxRHat) ? "" : string.Create(CultureInfo.InvariantCulture, $", max R̂ {entry.MaxRHat:F4}, min bulk ESS {entry.MinBulkEss:F0}"));
