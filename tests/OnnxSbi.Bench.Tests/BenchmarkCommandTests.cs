@@ -34,11 +34,11 @@ public sealed class BenchmarkCommandTests : IDisposable
         Assert.Equal(1000, cell.GetProperty("simulations").GetInt32());
         double[] scores = cell.GetProperty("c2st").EnumerateArray().Select(e => e.GetDouble()).ToArray();
         Assert.Equal(2, scores.Length);
-        // sbibm's NPE scores 0.731 on average at this budget. A model that learned nothing of the posterior scores
-        // near 1.0, one that ignores x about 0.9; 1,000 draws per side add sd ≈ 0.015 per observation. 0.85 passes
-        // a working affine flow at 10³ simulations with room for that noise, and fails a broken training, export,
-        // adapter inverse or scoring.
-        Assert.InRange(cell.GetProperty("c2st_mean").GetDouble(), 0.45, 0.85);
+        // sbibm's NPE scores 0.731 on average at this budget, and this cell scored 0.616 (0.618, 0.614) on an AVX-512
+        // EPYC. A model that learned nothing of the posterior, or ignores x (the prior box is 20 wide, the posterior
+        // about 1), scores near 1.0; 1,000 draws per side add sd ≈ 0.015 per observation, and another CPU's rounding
+        // moves the training. 0.75 leaves room for both and fails a broken training, export, adapter inverse or scoring.
+        Assert.InRange(cell.GetProperty("c2st_mean").GetDouble(), 0.45, 0.75);
         Assert.Equal(scores.Average(), cell.GetProperty("c2st_mean").GetDouble(), 12);
         // SBC ran: a calibration error is a median |coverage − α| in [0, 0.5].
         Assert.InRange(cell.GetProperty("calibration_error").GetDouble(), 0.0, 0.5);
@@ -69,6 +69,16 @@ public sealed class BenchmarkCommandTests : IDisposable
         using var json2 = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "results.json")));
         Assert.Equal(cell.GetProperty("c2st_mean").GetDouble(), json2.RootElement.GetProperty("cells")[0].GetProperty("c2st_mean").GetDouble());
         Assert.Empty(Directory.GetFiles(outDir, ".*", SearchOption.AllDirectories));
+
+        // --report-only with a second network reports the finished cell and trains nothing for the other.
+        string[] report = [.. SmallCase, "--out-dir", outDir, "--report-only"];
+        report[Array.IndexOf(report, "affine_coupling_flow")] = "affine_coupling_flow,spline_coupling_flow";
+        var reported = BenchHost.Run(dir, Timeout, report);
+        Assert.True(reported.ExitCode == 0, reported.StdOut + reported.StdErr);
+        Assert.Contains("not run yet", reported.StdOut + reported.StdErr);
+        Assert.False(Directory.Exists(Path.Combine(outDir, "cells", "gaussian_mixture", "spline_coupling_flow")));
+        using var json3 = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "results.json")));
+        Assert.Equal(1, json3.RootElement.GetProperty("cells").GetArrayLength());
     }
 
     [Fact]

@@ -48,12 +48,13 @@ internal static class BenchmarkCommand
         var checkReferences = BenchCli.Option<bool>("--check-references",
             "Check the reference posteriors instead of training: at each observation, C2ST between the scoring reference run and a second run with another seed " +
             "(both cached), with the MCMC runs' R̂ and bulk ESS; writes references.json and references.md. --network and --simulations are ignored.");
+        var reportOnly = BenchCli.Option<bool>("--report-only", "Run no cell: write results.json and results.md from the cells finished so far (e.g. while a long run goes on), leaving out the others.");
         var quick = BenchCli.Option<bool>("--quick", $"A reduced run of a few minutes: the defaults above marked 'with --quick', and at most {QuickMaxEpochs} epochs per cell.");
         var command = new Command("benchmark",
             "The sbibm benchmark: train every (task, network, budget) cell, sample 10,000 draws per observation through the runtime, score C2ST against the task's " +
             "reference posterior and SBC, and write results.json and results.md beside sbibm's published means. A killed run resumes when run again.")
         {
-            tasks, networks, budgets, observations, observationFile, draws, sbcDatasets, sbcDraws, seed, threads, outDir, referenceDir, widths, dropout, trainOnly, checkReferences, quick,
+            tasks, networks, budgets, observations, observationFile, draws, sbcDatasets, sbcDraws, seed, threads, outDir, referenceDir, widths, dropout, trainOnly, checkReferences, reportOnly, quick,
         };
         command.SetAction((p, ct) =>
         {
@@ -71,7 +72,7 @@ internal static class BenchmarkCommand
                 Ranged(p.GetValue(sbcDraws) ?? (q ? QuickSbcDraws : 100), "--sbc-draws", 2, 100_000),
                 p.GetValue(seed), p.GetValue(threads), q ? QuickMaxEpochs : null, output,
                 Path.GetFullPath(p.GetValue(referenceDir) ?? Path.Combine(output, "references")),
-                Variant(p.GetValue(widths), p.GetValue(dropout)), p.GetValue(trainOnly));
+                Variant(p.GetValue(widths), p.GetValue(dropout)), p.GetValue(trainOnly), p.GetValue(reportOnly));
             return Task.FromResult(p.GetValue(checkReferences) ? CheckReferences(plan, ct) : Run(plan, ct));
         });
         return command;

@@ -26,10 +26,11 @@ namespace OnnxSbi.Bench.Sbibm;
 /// <param name="ReferenceDir">The reference cache's directory.</param>
 /// <param name="Variant">Subnet widths or dropout that replace every cell's recipe (a recipe search), or null.</param>
 /// <param name="TrainOnly">Train and record the validation loss only: no sampling, no reference, no C2ST, no SBC.</param>
+/// <param name="ReportOnly">Run no cell: report the cells finished so far and leave the others out.</param>
 internal sealed record BenchmarkPlan(
     IReadOnlyList<SbiTask> Tasks, IReadOnlyList<NetworkRecipe> Networks, IReadOnlyList<int> Budgets,
     IReadOnlyDictionary<string, double[]> Observations, int Draws, int SbcDatasets, int SbcDraws, ulong Seed, int Threads,
-    int? MaxEpochs, string OutDir, string ReferenceDir, RecipeVariant? Variant = null, bool TrainOnly = false)
+    int? MaxEpochs, string OutDir, string ReferenceDir, RecipeVariant? Variant = null, bool TrainOnly = false, bool ReportOnly = false)
 {
     /// <summary>The directory of one cell: its bundle, checkpoint and result.</summary>
     public string CellDir(SbiTask task, NetworkRecipe network, int budget)
@@ -82,6 +83,11 @@ internal sealed class BenchmarkRunner(BenchmarkPlan plan, ILogger logger)
                     ?? throw new InvalidDataException($"'{resultPath}' holds no cell result; delete it to run the cell again."));
                 logger.LogInformation("[{Done}/{Total}] {Task} / {Network} / {Budget}: done earlier (C2ST {C2st:F3}, best validation loss {Loss:F4})",
                     done, total, task.Name, network.Name, budget, results[^1].C2stMean, results[^1].BestValidationLoss);
+                continue;
+            }
+            if (plan.ReportOnly)
+            {
+                logger.LogInformation("[{Done}/{Total}] {Task} / {Network} / {Budget}: not run yet, left out of the report", done, total, task.Name, network.Name, budget);
                 continue;
             }
             logger.LogInformation("[{Done}/{Total}] {Task} / {Network} / {Budget} simulations", done, total, task.Name, network.Name, budget);
