@@ -14,8 +14,8 @@ public sealed class CliReferenceTests
     private static readonly (string Name, string Project, string Assembly, string[] Verbs)[] Programs =
     [
         ("onnxsbi", "runtime/OnnxSbi.Runtime.Cli", "onnxsbi", ["sample", "log-prob", "inspect", "diagnose"]),
-        ("onnxsbi-train", "trainer/OnnxSbi.Trainer.Host", "onnxsbi-train", ["train"]),
-        ("onnxsbi-bench", "bench/OnnxSbi.Bench", "onnxsbi-bench", ["two-moons", "c2st", "diagnose", "runtime", "torch"]),
+        ("onnxsbi-train", "trainer/OnnxSbi.Trainer.Host", "onnxsbi-train", ["train", "adapter"]),
+        ("onnxsbi-bench", "bench/OnnxSbi.Bench", "onnxsbi-bench", ["two-moons", "benchmark", "c2st", "diagnose", "runtime", "torch", "files", "files make", "files throughput"]),
     ];
 
     private const string Begin = "<!-- BEGIN GENERATED: each program's and verb's --help; regenerate with ONNXSBI_UPDATE_DOCS=1 (see CliReferenceTests) -->";
@@ -58,7 +58,8 @@ public sealed class CliReferenceTests
             string dll = Onnxsbi.Program(project, assembly);
             foreach (string? verb in verbs.Prepend(null))
             {
-                string[] args = verb is null ? ["--help"] : [verb, "--help"];
+                // A verb of a verb ("files make") is its words, then --help.
+                string[] args = verb is null ? ["--help"] : [.. verb.Split(' '), "--help"];
                 var (code, stdout, stderr) = ChildProgram.Run(dll, Repository.Root, TimeSpan.FromMinutes(1), args);
                 Assert.True(code == 0, $"{name} {string.Join(" ", args)} exited with {code}: {stderr}");
                 string help = string.Join("\n", stdout.ReplaceLineEndings("\n").Trim('\n').Split('\n').Select(l => l.TrimEnd()));
