@@ -52,7 +52,7 @@ internal sealed record CellResult(
 /// </summary>
 internal sealed class BenchmarkRunner(BenchmarkPlan plan, ILogger logger)
 {
-    /// <summary>The JSON settings of results: indented, camel case, NaN written as a string rather than refused.</summary>
+    /// <summary>The JSON settings of results: indented, snake_case names, NaN written as a string rather than refused.</summary>
     public static readonly JsonSerializerOptions Json = new()
     {
         WriteIndented = true,
