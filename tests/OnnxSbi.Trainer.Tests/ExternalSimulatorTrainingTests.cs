@@ -12,6 +12,8 @@ namespace OnnxSbi.Trainer.Tests;
 /// the online seed for (epoch, b), so runs are identical whatever the number of workers, and identical to an online run
 /// on the same simulator in-process.
 /// </summary>
+// Training seeds libtorch's global generator and sets its thread count: runs must not overlap other trainings.
+[Collection("TorchSharp")]
 public sealed class ExternalSimulatorTrainingTests
 {
     private static readonly TrainingOptions Options = new() { Epochs = 2, BatchSize = 32, BatchesPerEpoch = 4, Seed = 5, LearningRate = 1e-3 };

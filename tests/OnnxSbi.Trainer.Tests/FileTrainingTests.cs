@@ -9,6 +9,8 @@ using OnnxSbi.Trainer.Workflows;
 namespace OnnxSbi.Trainer.Tests;
 
 /// <summary>Training from simulation files: a short two-moons fit from .npz shards, exported and loaded back.</summary>
+// Training seeds libtorch's global generator and sets its thread count: runs must not overlap other trainings.
+[Collection("TorchSharp")]
 public sealed class FileTrainingTests
 {
     [Fact]

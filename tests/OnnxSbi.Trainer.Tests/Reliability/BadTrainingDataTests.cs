@@ -8,6 +8,8 @@ namespace OnnxSbi.Trainer.Tests.Reliability;
 /// Non-finite simulated data stop training with an error naming the epoch, batch and variable, or are
 /// skipped and counted with SkipNonFiniteRows; a diverging loss stops training naming epoch and batch.
 /// </summary>
+// Training seeds libtorch's global generator and sets its thread count: runs must not overlap other trainings.
+[Collection("TorchSharp")]
 public sealed class BadTrainingDataTests
 {
     private const int D = 2, C = 2, Batch = 16;
