@@ -114,7 +114,7 @@ public sealed record RuntimeOptions
     /// <summary>
     /// Compiler passes to skip, by the name <see cref="Compilation.CompiledPass.Name"/> shows in
     /// <see cref="PosteriorModel.Plan"/>: "coupling-cut", "subnet-split", "residual-blocks", "int8", "solver-loop"
-    /// (ONNX Runtime's disabled optimizers, for this runtime's passes); empty by default. For profiling a pass
+    /// (ONNX Runtime's disabled optimizers, for OnnxSbi's compiler passes); empty by default. For profiling a pass
     /// against the graph without it, and for working around a pass that misbehaves on a bundle. A disabled pass is
     /// in the plan as skipped, "disabled by RuntimeOptions.DisabledPasses". Every pass is an exact rewrite, so
     /// disabling one changes draws only by float32 rounding: a disabled "coupling-cut" runs the whole inverse
